@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Every target gets the same upcoming features (Hummingbird's choice): `any` is spelled out,
+// imports are internal unless a dependency's types leak through our public API.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+
+let package = Package(
+    name: "iotreg",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "iotreg", targets: ["iotreg"]),
+        .library(name: "DNSWire", targets: ["DNSWire"]),
+        .library(name: "DNSSEC", targets: ["DNSSEC"]),
+        .library(name: "PKI", targets: ["PKI"]),
+        .library(name: "Payload", targets: ["Payload"]),
+        .library(name: "DeviceKit", targets: ["DeviceKit"]),
+        .library(name: "RegistryCore", targets: ["RegistryCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+    ],
+    targets: [
+        // MARK: level 0: standards, no registry vocabulary
+        .target(name: "DNSWire", swiftSettings: swiftSettings),
+        .target(name: "DNSSEC", dependencies: ["DNSWire", crypto], swiftSettings: swiftSettings),
+        .target(
+            name: "PKI",
+            dependencies: [
+                crypto,
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Payload", dependencies: [crypto], swiftSettings: swiftSettings),
+
+        // MARK: level 1: the device side (never links the registry)
+        .target(
+            name: "DeviceKit",
+            dependencies: ["Payload", crypto, .product(name: "X509", package: "swift-certificates")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: level 2: the registry
+        .target(name: "RegistryCore", dependencies: [crypto], swiftSettings: swiftSettings),
+
+        // MARK: top: wiring only
+        .executableTarget(name: "iotreg", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
+
+        // MARK: tests
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: swiftSettings),
+        .testTarget(name: "PayloadTests", dependencies: ["Payload"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "Payload"], swiftSettings: swiftSettings),
+        .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
+    ]
+)

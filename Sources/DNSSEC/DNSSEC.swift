@@ -1,0 +1,2 @@
+/// The DNSSEC module; see the folder layout for its concepts.
+public enum DNSSECModule {}

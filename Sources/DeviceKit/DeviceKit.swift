@@ -1,0 +1,2 @@
+/// The DeviceKit module; see the folder layout for its concepts.
+public enum DeviceKitModule {}

@@ -1,0 +1,2 @@
+/// The PKI module; see the folder layout for its concepts.
+public enum PKIModule {}

@@ -1,0 +1,2 @@
+/// The Payload module; see the folder layout for its concepts.
+public enum PayloadModule {}

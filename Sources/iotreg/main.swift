@@ -1,0 +1,1 @@
+print("iotreg: not yet wired")

@@ -1,0 +1,7 @@
+import Testing
+
+@testable import DNSSEC
+
+@Suite struct DNSSECPlaceholderTests {
+    @Test func moduleLinks() { _ = DNSSECModule.self }
+}

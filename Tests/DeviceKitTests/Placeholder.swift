@@ -1,0 +1,7 @@
+import Testing
+
+@testable import DeviceKit
+
+@Suite struct DeviceKitPlaceholderTests {
+    @Test func moduleLinks() { _ = DeviceKitModule.self }
+}

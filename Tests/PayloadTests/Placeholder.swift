@@ -1,0 +1,7 @@
+import Testing
+
+@testable import Payload
+
+@Suite struct PayloadPlaceholderTests {
+    @Test func moduleLinks() { _ = PayloadModule.self }
+}
