@@ -58,11 +58,12 @@ let package = Package(
         .executableTarget(name: "iotreg", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
 
         // MARK: tests
-        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: swiftSettings),
-        .testTarget(name: "PayloadTests", dependencies: ["Payload"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "Payload"], swiftSettings: swiftSettings),
-        .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
+        .target(name: "PeerTesting", path: "Sources/PeerTesting", swiftSettings: swiftSettings),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "PKITests", dependencies: ["PKI", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "PayloadTests", dependencies: ["Payload", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "Payload", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore", "PeerTesting"], swiftSettings: swiftSettings),
     ]
 )

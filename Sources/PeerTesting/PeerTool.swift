@@ -1,0 +1,113 @@
+public import Foundation
+
+/// Runs the real peer tools (openssl, delv, ldns-verify-zone, python3 with cbor2/pycose …) that check our output.
+///
+/// In CI (`IOTREG_REQUIRE_PEERS=1`, set by `scripts/test.sh` when `CI` is set) a missing tool is a failure, never a
+/// skip. Locally a missing tool makes ``isAvailable(_:)`` false and prints why, so the test can be skipped with
+/// `@Test(.enabled(if: PeerTool.isAvailable("delv")))`.
+public enum PeerTool {
+    /// True when peers must run (CI): a missing tool must then fail the test rather than skip it.
+    public static var peersRequired: Bool {
+        ProcessInfo.processInfo.environment["IOTREG_REQUIRE_PEERS"] == "1"
+    }
+
+    /// The absolute path of `name` on `PATH`, or nil.
+    public static func path(of name: String) -> String? {
+        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        for dir in dirs {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Whether a test that needs `tool` (and, for python3, the given modules) should run.
+    ///
+    /// When peers are required this is always true, so a missing tool fails loudly inside the test.
+    public static func isAvailable(_ tool: String, pythonModules: [String] = []) -> Bool {
+        if peersRequired { return true }
+        guard path(of: tool) != nil else {
+            print("skipping: peer tool '\(tool)' is not installed (run scripts/install-peers.sh)")
+            return false
+        }
+        for module in pythonModules {
+            let result = try? run("python3", ["-c", "import \(module)"])
+            if result?.status != 0 {
+                print("skipping: python module '\(module)' is not installed (run scripts/install-peers.sh)")
+                return false
+            }
+        }
+        return true
+    }
+
+    /// What a finished peer process said.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        /// stdout and stderr together, for assertions and failure messages.
+        public var output: String { stdout + stderr }
+    }
+
+    /// The error thrown when a required tool is not installed.
+    public struct MissingTool: Error, CustomStringConvertible {
+        public var tool: String
+        public var description: String { "peer tool '\(tool)' is not installed; run scripts/install-peers.sh" }
+    }
+
+    /// Runs `tool` with `arguments`, feeding `stdin`, and waits for it (bounded by `timeout` seconds).
+    @discardableResult
+    public static func run(
+        _ tool: String,
+        _ arguments: [String],
+        stdin: Data? = nil,
+        currentDirectory: URL? = nil,
+        timeout: TimeInterval = 120
+    ) throws -> Result {
+        guard let executable = tool.hasPrefix("/") ? tool : path(of: tool) else { throw MissingTool(tool: tool) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+        let outPipe = Pipe()
+        let errPipe = Pipe()
+        let inPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        process.standardInput = inPipe
+        try process.run()
+        if let stdin { inPipe.fileHandleForWriting.write(stdin) }
+        try? inPipe.fileHandleForWriting.close()
+        // Read both pipes concurrently so a chatty tool never blocks on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            outData = outPipe.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            group.wait()
+        }
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self)
+        )
+    }
+
+    /// A fresh temporary directory for one test's files, removed by the caller when done.
+    public static func temporaryDirectory(_ prefix: String = "iotreg-test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
