@@ -22,11 +22,13 @@ let package = Package(
         .library(name: "Payload", targets: ["Payload"]),
         .library(name: "DeviceKit", targets: ["DeviceKit"]),
         .library(name: "RegistryCore", targets: ["RegistryCore"]),
+        .library(name: "RegistryTesting", targets: ["RegistryTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // MARK: level 0: standards, no registry vocabulary
@@ -54,6 +56,14 @@ let package = Package(
         // MARK: level 2: the registry
         .target(name: "RegistryCore", dependencies: [crypto], swiftSettings: swiftSettings),
 
+        // MARK: level 3: stores and doors
+        .target(
+            name: "RegistryStoreSQLite",
+            dependencies: ["RegistryCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "RegistryTesting", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
+
         // MARK: top: wiring only
         .executableTarget(name: "iotreg", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
 
@@ -65,5 +75,10 @@ let package = Package(
         .testTarget(name: "PayloadTests", dependencies: ["Payload", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "Payload", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RegistryStoreSQLiteTests",
+            dependencies: ["RegistryStoreSQLite", "RegistryTesting", "RegistryCore"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -1,2 +1,0 @@
-/// The RegistryCore module; see the folder layout for its concepts.
-public enum RegistryCoreModule {}

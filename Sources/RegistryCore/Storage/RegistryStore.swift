@@ -1,0 +1,83 @@
+public import Foundation
+
+/// The registry's storage: one protocol, one implementation per engine (SQLite embedded, PostgreSQL to scale out).
+///
+/// The core computes every change and hands the store a ``ChangeSet`` to apply atomically; reads are plain
+/// queries. Every implementation must pass the same conformance battery (`RegistryStoreConformance` in
+/// `RegistryTesting`), and must make a committed change durable before `commit` returns: a crash after an
+/// acknowledged write loses nothing.
+public protocol RegistryStore: Sendable {
+    /// Creates or upgrades the schema; idempotent.
+    func migrate() async throws
+
+    /// Applies a change set in one transaction.
+    ///
+    /// - Throws: ``RegistryError`` `conflict` when a device update's version is stale, `alreadyExists` when an
+    ///   insert collides; nothing is written then.
+    func commit(_ changes: ChangeSet) async throws
+
+    // MARK: tenants
+
+    /// The principal a token hash belongs to.
+    func principal(tokenHash: String) async throws -> Principal?
+    func asp(id: String) async throws -> ASP?
+    func asps(after cursor: String?, limit: Int) async throws -> [ASP]
+    func namedTenant(id: String) async throws -> NamedTenant?
+    func clientCertificates(aspID: String) async throws -> [ClientCertificate]
+
+    // MARK: devices
+
+    /// The device, whatever its state (deleted devices are returned too; callers decide what to show).
+    func device(eid: EID) async throws -> Device?
+    func devices(eids: [EID]) async throws -> [EID: Device]
+    /// Devices matching `query`, ordered by EID, after the cursor.
+    func devices(matching query: DeviceQuery) async throws -> [Device]
+    func profiles(eid: EID) async throws -> [Profile]
+    /// Allocates `count` fresh RPIDs; they only grow, across nodes. Gaps are allowed.
+    func allocateRPIDs(count: Int) async throws -> [Int64]
+    /// Devices in `transferPending` whose window has closed.
+    func devicesWithDueTransfers(at time: Date, limit: Int) async throws -> [Device]
+
+    // MARK: transfer codes
+
+    func transferCodeUse(codeHash: String, eid: EID) async throws -> TransferCodeUse?
+
+    // MARK: jobs
+
+    func job(id: String) async throws -> Job?
+    func jobItems(jobID: String, after index: Int, limit: Int) async throws -> [JobItem]
+    func pendingJobItems(jobID: String, limit: Int) async throws -> [JobItem]
+    func unfinishedJobs() async throws -> [Job]
+
+    // MARK: audit and outbox
+
+    func auditEntries(after sequence: Int64, limit: Int) async throws -> [AuditEntry]
+    /// The chain head recorded with the last write: (sequence, hash).
+    func auditHead() async throws -> (sequence: Int64, hash: String)
+    func outboxEvents(after sequence: Int64, limit: Int) async throws -> [OutboxEvent]
+}
+
+/// A filter and page for listing devices.
+public struct DeviceQuery: Sendable, Hashable {
+    public var aspID: String?
+    public var ownerID: String?
+    public var mnoID: String?
+    public var state: DeviceState?
+    public var includeDeleted: Bool
+    /// The last EID of the previous page.
+    public var after: String?
+    public var limit: Int
+
+    public init(
+        aspID: String? = nil, ownerID: String? = nil, mnoID: String? = nil, state: DeviceState? = nil,
+        includeDeleted: Bool = false, after: String? = nil, limit: Int = 100
+    ) {
+        self.aspID = aspID
+        self.ownerID = ownerID
+        self.mnoID = mnoID
+        self.state = state
+        self.includeDeleted = includeDeleted
+        self.after = after
+        self.limit = limit
+    }
+}

@@ -1,0 +1,290 @@
+public import Foundation
+public import RegistryCore
+
+/// The battery every ``RegistryStore`` implementation must pass (SQLite in memory and on disk, PostgreSQL).
+///
+/// Each check gets a fresh, migrated store from the factory and throws ``ConformanceFailure`` when the store
+/// misbehaves. Test targets run every check by name with `@Test(arguments: RegistryStoreConformance.names)`.
+public enum RegistryStoreConformance {
+    public typealias Check = @Sendable (any RegistryStore) async throws -> Void
+
+    /// The checks, by name.
+    public static let checks: [(name: String, run: Check)] = [
+        ("device round trip", deviceRoundTrip),
+        ("stale update is refused and writes nothing", staleUpdateRefused),
+        ("duplicate insert is refused and the whole change set is rolled back", duplicateInsertRollsBack),
+        ("RPIDs only grow", rpidsOnlyGrow),
+        ("device listing pages by EID with filters", devicePaging),
+        ("audit chain links every entry and records the head", auditChain),
+        ("outbox events are numbered in commit order", outboxOrder),
+        ("a transfer code is used once per device", transferCodeOnce),
+        ("job items are processed exactly once", jobItemsOnce),
+        ("due transfers are found by time", dueTransfers),
+        ("tokens resolve to principals", tokensResolve),
+    ]
+
+    public static var names: [String] { checks.map(\.name) }
+
+    public static func check(named name: String) -> Check {
+        checks.first { $0.name == name }!.run
+    }
+
+    // MARK: - fixtures
+
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func eid(_ n: Int) -> EID {
+        let body = String(format: "8904903200%020d", n)
+        return try! EID.withCheckDigits(body: body)
+    }
+
+    static func device(_ n: Int, asp: String = "asp-a", owner: String = "owner-a", state: DeviceState = .registered)
+        -> Device
+    {
+        Device(
+            eid: eid(n), iccid: try! ICCID.withCheckDigit(body: String(format: "898812345678%06d", n)),
+            ownerID: owner, aspID: asp, mnoID: "mno-a", state: state, model: "SParkometer", serial: "S\(n)",
+            firmwareVersion: "1.1", mudURL: "https://mud.example/meter.json", createdAt: now, updatedAt: now)
+    }
+
+    // MARK: - checks
+
+    static func deviceRoundTrip(_ store: any RegistryStore) async throws {
+        var device = device(1)
+        device.pendingTransfer = PendingTransfer(gainingASPID: "asp-b", requestedAt: now, autoApproveAt: now + 60)
+        device.state = .transferPending
+        device.rpid = 7
+        device.mnoStatus = "online"
+        var changes = ChangeSet()
+        changes.deviceInserts = [device]
+        try await store.commit(changes)
+        let loaded = try await store.device(eid: device.eid)
+        try expect(loaded == device, "device read back differs: \(String(describing: loaded)) vs \(device)")
+        var updated = device
+        updated.state = .active
+        updated.pendingTransfer = nil
+        updated.version += 1
+        changes = ChangeSet()
+        changes.deviceUpdates = [updated]
+        try await store.commit(changes)
+        try expect(try await store.device(eid: device.eid) == updated, "update not applied")
+        try expect(try await store.devices(eids: [device.eid, eid(99)]) == [device.eid: updated], "batch read")
+    }
+
+    static func staleUpdateRefused(_ store: any RegistryStore) async throws {
+        var changes = ChangeSet()
+        changes.deviceInserts = [device(1)]
+        try await store.commit(changes)
+        let head = try await store.auditHead()
+        var stale = device(1)
+        stale.version = 5
+        stale.model = "changed"
+        changes = ChangeSet()
+        changes.deviceUpdates = [stale]
+        changes.audit = [AuditDraft(at: now, actor: "t", action: "device.update", target: "device")]
+        do {
+            try await store.commit(changes)
+            throw ConformanceFailure("a stale update was applied")
+        } catch let error as RegistryError {
+            try expect(error.code == .conflict, "expected conflict, got \(error)")
+        }
+        try expect(try await store.device(eid: eid(1))?.model == "SParkometer", "stale update changed the row")
+        try expect(try await store.auditHead() == head, "a refused commit wrote an audit entry")
+    }
+
+    static func duplicateInsertRollsBack(_ store: any RegistryStore) async throws {
+        var changes = ChangeSet()
+        changes.deviceInserts = [device(1)]
+        try await store.commit(changes)
+        changes = ChangeSet()
+        changes.deviceInserts = [device(2), device(1)]
+        changes.outbox = [OutboxEvent(at: now, kind: .deviceRegistered, eid: eid(2))]
+        do {
+            try await store.commit(changes)
+            throw ConformanceFailure("a duplicate insert was accepted")
+        } catch let error as RegistryError {
+            try expect(error.code == .alreadyExists, "expected alreadyExists, got \(error)")
+        }
+        try expect(try await store.device(eid: eid(2)) == nil, "half of a refused change set was written")
+        try expect(try await store.outboxEvents(after: 0, limit: 10).isEmpty, "refused commit wrote an event")
+    }
+
+    static func rpidsOnlyGrow(_ store: any RegistryStore) async throws {
+        let first = try await store.allocateRPIDs(count: 3)
+        let second = try await store.allocateRPIDs(count: 2)
+        try expect(first.count == 3 && second.count == 2, "wrong counts")
+        let all = first + second
+        try expect(zip(all, all.dropFirst()).allSatisfy { $0 < $1 }, "RPIDs do not grow: \(all)")
+        try expect(all[0] >= 1, "RPIDs start at 1")
+    }
+
+    static func devicePaging(_ store: any RegistryStore) async throws {
+        var changes = ChangeSet()
+        changes.deviceInserts = (1...25).map { device($0, asp: $0 % 2 == 0 ? "asp-a" : "asp-b") }
+        var deleted = device(30, asp: "asp-a")
+        deleted.state = .deleted
+        changes.deviceInserts.append(deleted)
+        try await store.commit(changes)
+        var seen: [EID] = []
+        var cursor: String?
+        repeat {
+            let page = try await store.devices(matching: DeviceQuery(aspID: "asp-a", after: cursor, limit: 5))
+            seen += page.map(\.eid)
+            cursor = page.count == 5 ? page.last?.eid.digits : nil
+        } while cursor != nil
+        let expected = (1...25).filter { $0 % 2 == 0 }.map(eid).sorted()
+        try expect(seen == expected, "paging returned \(seen.count) devices, expected \(expected.count)")
+        let registered = try await store.devices(matching: DeviceQuery(state: .registered, limit: 100))
+        try expect(registered.count == 25, "state filter")
+        let withDeleted = try await store.devices(matching: DeviceQuery(includeDeleted: true, limit: 100))
+        try expect(withDeleted.count == 26, "includeDeleted")
+    }
+
+    static func auditChain(_ store: any RegistryStore) async throws {
+        for batch in 0..<3 {
+            var changes = ChangeSet()
+            changes.audit = (0..<4).map {
+                AuditDraft(at: now, actor: "asp:a", action: "device.create", target: "device:\(batch)-\($0)")
+            }
+            try await store.commit(changes)
+        }
+        let entries = try await store.auditEntries(after: 0, limit: 100)
+        try expect(entries.map(\.sequence) == Array(1...12), "sequences \(entries.map(\.sequence))")
+        var previous = AuditEntry.genesisHash
+        for entry in entries {
+            try expect(entry.previousHash == previous && entry.isSelfConsistent, "broken link at \(entry.sequence)")
+            previous = entry.hash
+        }
+        let head = try await store.auditHead()
+        try expect(head.sequence == 12 && head.hash == previous, "head \(head) does not match the chain")
+        let registry = Registry(store: store)
+        try expect(try await registry.verifyAudit().isIntact, "verifyAudit on an intact chain")
+    }
+
+    static func outboxOrder(_ store: any RegistryStore) async throws {
+        for n in 1...3 {
+            var changes = ChangeSet()
+            changes.outbox = [
+                OutboxEvent(at: now, kind: .deviceActivated, eid: eid(n), aspID: "asp-a", rpid: Int64(n)),
+                OutboxEvent(at: now, kind: .transferCompleted, eid: eid(n), aspID: "b", previousRPID: 1),
+            ]
+            try await store.commit(changes)
+        }
+        let events = try await store.outboxEvents(after: 0, limit: 100)
+        try expect(events.count == 6, "expected 6 events, got \(events.count)")
+        try expect(zip(events, events.dropFirst()).allSatisfy { $0.sequence < $1.sequence }, "not increasing")
+        try expect(events[0].kind == .deviceActivated && events[0].rpid == 1 && events[0].eid == eid(1), "fields")
+        let later = try await store.outboxEvents(after: events[3].sequence, limit: 100)
+        try expect(later.count == 2, "after-cursor")
+    }
+
+    static func transferCodeOnce(_ store: any RegistryStore) async throws {
+        var changes = ChangeSet()
+        changes.transferCodeInserts = [
+            TransferCode(hash: "h1", ownerID: "owner-a", eids: [eid(1), eid(2)], createdAt: now, expiresAt: now + 60)
+        ]
+        try await store.commit(changes)
+        let use = try await store.transferCodeUse(codeHash: "h1", eid: eid(2))
+        try expect(use?.ownerID == "owner-a" && use?.usedAt == nil, "use read back")
+        try expect(try await store.transferCodeUse(codeHash: "h1", eid: eid(3)) == nil, "unlisted device")
+        var consumed = try require(use)
+        consumed.usedAt = now
+        changes = ChangeSet()
+        changes.transferCodeUses = [consumed]
+        try await store.commit(changes)
+        do {
+            try await store.commit(changes)
+            throw ConformanceFailure("a transfer code was used twice")
+        } catch let error as RegistryError {
+            try expect(error.code == .conflict, "expected conflict, got \(error)")
+        }
+        try expect(try await store.transferCodeUse(codeHash: "h1", eid: eid(2))?.usedAt != nil, "use recorded")
+    }
+
+    static func jobItemsOnce(_ store: any RegistryStore) async throws {
+        let job = Job(id: "job-1", submitter: "asp:a", operation: .create, status: .queued, total: 3, createdAt: now,
+            updatedAt: now)
+        var changes = ChangeSet()
+        changes.jobInserts = [job]
+        changes.jobItemInserts = (0..<3).map {
+            JobItem(jobID: "job-1", index: $0, input: JobItemInput(eid: eid($0).digits, iccid: "x", authCodeHash: "h"))
+        }
+        try await store.commit(changes)
+        try expect(try await store.unfinishedJobs().map(\.id) == ["job-1"], "unfinished")
+        var pending = try await store.pendingJobItems(jobID: "job-1", limit: 2)
+        try expect(pending.map(\.index) == [0, 1], "pending order")
+        try expect(pending[0].input.authCodeHash == "h" && pending[0].input.iccid == "x", "inputs kept")
+        pending[0].status = .succeeded
+        pending[1].status = .failed
+        pending[1].errorCode = "invalidInput"
+        var done = job
+        done.processed = 2
+        done.status = .running
+        changes = ChangeSet()
+        changes.jobItemUpdates = Array(pending[0...1])
+        changes.jobUpdates = [done]
+        try await store.commit(changes)
+        do {
+            try await store.commit(changes)
+            throw ConformanceFailure("a job item was processed twice")
+        } catch let error as RegistryError {
+            try expect(error.code == .conflict, "expected conflict, got \(error)")
+        }
+        try expect(try await store.pendingJobItems(jobID: "job-1", limit: 10).map(\.index) == [2], "one left")
+        let items = try await store.jobItems(jobID: "job-1", after: -1, limit: 10)
+        try expect(items.map(\.status) == [.succeeded, .failed, .pending], "statuses \(items.map(\.status))")
+        try expect(try await store.job(id: "job-1")?.processed == 2, "progress")
+    }
+
+    static func dueTransfers(_ store: any RegistryStore) async throws {
+        var early = device(1, state: .transferPending)
+        early.pendingTransfer = PendingTransfer(gainingASPID: "b", requestedAt: now, autoApproveAt: now + 10)
+        var late = device(2, state: .transferPending)
+        late.pendingTransfer = PendingTransfer(gainingASPID: "b", requestedAt: now, autoApproveAt: now + 100)
+        var changes = ChangeSet()
+        changes.deviceInserts = [early, late, device(3, state: .active)]
+        try await store.commit(changes)
+        let due = try await store.devicesWithDueTransfers(at: now + 50, limit: 10)
+        try expect(due.map(\.eid) == [eid(1)], "due \(due.map(\.eid))")
+    }
+
+    static func tokensResolve(_ store: any RegistryStore) async throws {
+        var changes = ChangeSet()
+        let asp = ASP(id: "asp-x", name: "ParkoServ", fqdn: "iot.parkoserv.test", port: 8883, url: nil,
+            transportProtocol: "mqtts", serverCertificatePEM: nil, createdAt: now)
+        changes.tenantInserts = [
+            TenantInsert(record: .registryOperator, tokenHash: "t-op"),
+            TenantInsert(record: .asp(asp), tokenHash: "t-asp"),
+            TenantInsert(
+                record: .named(NamedTenant(id: "owner-x", kind: .owner, name: "City", createdAt: now)),
+                tokenHash: "t-owner"),
+            TenantInsert(
+                record: .named(NamedTenant(id: "mno-x", kind: .mno, name: "Telco", createdAt: now)),
+                tokenHash: "t-mno"),
+        ]
+        try await store.commit(changes)
+        try expect(try await store.principal(tokenHash: "t-op") == .registryOperator, "operator")
+        try expect(try await store.principal(tokenHash: "t-asp") == .asp("asp-x"), "asp")
+        try expect(try await store.principal(tokenHash: "t-owner") == .owner("owner-x"), "owner")
+        try expect(try await store.principal(tokenHash: "t-mno") == .mno("mno-x"), "mno")
+        try expect(try await store.principal(tokenHash: "nope") == nil, "unknown")
+        try expect(try await store.asp(id: "asp-x") == asp, "asp read back")
+        try expect(try await store.asps(after: nil, limit: 10) == [asp], "asp list")
+        try expect(try await store.namedTenant(id: "mno-x")?.kind == .mno, "tenant kind")
+    }
+}
+
+/// A store that does not behave as the protocol requires.
+public struct ConformanceFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+    guard condition else { throw ConformanceFailure(message()) }
+}
+
+func require<T>(_ value: T?) throws -> T {
+    guard let value else { throw ConformanceFailure("unexpected nil") }
+    return value
+}
