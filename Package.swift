@@ -29,6 +29,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: level 0: standards, no registry vocabulary
@@ -54,7 +60,11 @@ let package = Package(
         ),
 
         // MARK: level 2: the registry
-        .target(name: "RegistryCore", dependencies: [crypto], swiftSettings: swiftSettings),
+        .target(
+            name: "RegistryCore",
+            dependencies: [crypto, .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: level 3: stores and doors
         .target(
@@ -63,9 +73,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "RegistryTesting", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "RegistryAPI",
+            dependencies: [
+                "RegistryCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: top: wiring only
-        .executableTarget(name: "iotreg", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "iotreg",
+            dependencies: [
+                "RegistryCore", "RegistryStoreSQLite", "RegistryAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: tests
         .target(name: "PeerTesting", path: "Sources/PeerTesting", swiftSettings: swiftSettings),
@@ -75,6 +106,16 @@ let package = Package(
         .testTarget(name: "PayloadTests", dependencies: ["Payload", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "Payload", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RegistryAPITests",
+            dependencies: [
+                "RegistryAPI", "RegistryCore", "RegistryStoreSQLite", "PeerTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RegistryStoreSQLiteTests",
             dependencies: ["RegistryStoreSQLite", "RegistryTesting", "RegistryCore"],

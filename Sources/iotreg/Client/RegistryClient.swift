@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Where the running registry is and who we are to it.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "The registry's REST URL (default $IOTREG_URL or http://127.0.0.1:8080).")
+    var url: String?
+
+    @Option(help: "Bearer token (default $IOTREG_TOKEN).")
+    var token: String?
+
+    func client() throws -> RegistryClient {
+        let environment = ProcessInfo.processInfo.environment
+        let base = url ?? environment["IOTREG_URL"] ?? "http://127.0.0.1:8080"
+        guard let baseURL = URL(string: base) else { throw ValidationError("--url '\(base)' is not a URL") }
+        return RegistryClient(baseURL: baseURL, token: token ?? environment["IOTREG_TOKEN"])
+    }
+}
+
+/// A small REST client for the CLI: JSON in, JSON out, problems turned into readable errors.
+struct RegistryClient {
+    let baseURL: URL
+    let token: String?
+
+    /// Sends a request and returns the decoded JSON object (or array), throwing the server's problem detail.
+    @discardableResult
+    func send(
+        _ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil
+    ) async throws -> Any {
+        guard let url = URL(string: path, relativeTo: baseURL) else { throw CLIError("bad path \(path)") }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        } else if let body {
+            request.httpBody = body
+            request.setValue(contentType ?? "application/octet-stream", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let object = data.isEmpty ? [String: Any]() : (try? JSONSerialization.jsonObject(with: data)) ?? [:]
+        guard (200..<300).contains(status) else {
+            let detail = (object as? [String: Any])?["detail"] as? String ?? String(decoding: data, as: UTF8.self)
+            throw CLIError("\(method) \(path) failed (\(status)): \(detail)")
+        }
+        return object
+    }
+}
+
+/// Prints JSON for people and scripts alike.
+func printJSON(_ object: Any) {
+    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Flushes standard output (progress bars, the "serving" line scripts wait for).
+func flushStandardOutput() {
+    fflush(nil)
+}

@@ -1,1 +1,0 @@
-print("iotreg: not yet wired")

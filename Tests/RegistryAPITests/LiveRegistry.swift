@@ -1,0 +1,132 @@
+import Foundation
+import Hummingbird
+import Logging
+import RegistryAPI
+import RegistryCore
+import RegistryStoreSQLite
+import ServiceLifecycle
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A registry served over real HTTP on 127.0.0.1 and a free port, for one test; stops when the body returns.
+struct LiveRegistry {
+    let baseURL: URL
+    let registry: Registry
+    let scheduler: JobScheduler
+    let operatorToken: String
+
+    /// A JSON answer from the server.
+    struct Reply {
+        var status: Int
+        var contentType: String
+        var body: Data
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    static func run<T>(
+        configuration: RegistryConfiguration = .init(), storePath: String = ":memory:",
+        _ body: (LiveRegistry) async throws -> T
+    ) async throws -> T {
+        let store = try SQLiteRegistryStore(path: storePath)
+        try await store.migrate()
+        let registry = Registry(store: store, configuration: configuration)
+        let token = try await registry.bootstrapOperator()
+        let scheduler = JobScheduler(registry: registry)
+        let router = buildRouter(registry: registry, scheduler: scheduler)
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = portStream.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            let live = LiveRegistry(
+                baseURL: URL(string: "http://127.0.0.1:\(port)")!, registry: registry, scheduler: scheduler,
+                operatorToken: token.secret)
+            do {
+                let result = try await body(live)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// Sends one request; `json` is serialised as the body, `raw` is sent as is.
+    func request(
+        _ method: String, _ path: String, token: String? = nil, json: Any? = nil, raw: Data? = nil,
+        contentType: String? = nil
+    ) async throws -> Reply {
+        var request = URLRequest(url: URL(string: path, relativeTo: baseURL)!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue(contentType ?? "application/json", forHTTPHeaderField: "Content-Type")
+        } else if let raw {
+            request.httpBody = raw
+            request.setValue(contentType ?? "application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        return Reply(
+            status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type") ?? "", body: data)
+    }
+
+    // MARK: - fixtures
+
+    /// Tenants of the city story, onboarded over the API.
+    struct Cast {
+        var parkoServ: (id: String, token: String)
+        var carParkServ: (id: String, token: String)
+        var city: (id: String, token: String)
+        var otherOwner: (id: String, token: String)
+        var telco: (id: String, token: String)
+        var otherMNO: (id: String, token: String)
+    }
+
+    func onboardCast() async throws -> Cast {
+        func onboard(_ path: String, _ body: [String: Any]) async throws -> (String, String) {
+            let reply = try await request("POST", path, token: operatorToken, json: body)
+            guard reply.status == 201, let id = reply.json["id"] as? String, let token = reply.json["token"] as? String
+            else { throw TestFailure("onboarding \(path) failed: \(reply.status) \(reply.text)") }
+            return (id, token)
+        }
+        return Cast(
+            parkoServ: try await onboard("/v1/asps", ["name": "ParkoServ", "fqdn": "iot.parkoserv.test", "port": 8884]),
+            carParkServ: try await onboard(
+                "/v1/asps", ["name": "CarParkServ", "fqdn": "iot.carparkserv.test", "port": 8883]),
+            city: try await onboard("/v1/owners", ["name": "City of Ottawa"]),
+            otherOwner: try await onboard("/v1/owners", ["name": "Another City"]),
+            telco: try await onboard("/v1/mnos", ["name": "Telco"]),
+            otherMNO: try await onboard("/v1/mnos", ["name": "Other Telco"]))
+    }
+
+    static func eid(_ n: Int) -> String { try! EID.withCheckDigits(body: String(format: "8904903200%020d", n)).digits }
+    static func iccid(_ n: Int) -> String { try! ICCID.withCheckDigit(body: String(format: "898822800%010d", n)).digits }
+
+    func registerDevice(_ n: Int, cast: Cast) async throws -> String {
+        let eid = Self.eid(n)
+        let reply = try await request(
+            "POST", "/v1/devices", token: cast.parkoServ.token,
+            json: ["eid": eid, "iccid": Self.iccid(n), "owner": cast.city.id, "mno": cast.telco.id, "model": "SParkometer"])
+        guard reply.status == 201 else { throw TestFailure("register failed: \(reply.status) \(reply.text)") }
+        return eid
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
