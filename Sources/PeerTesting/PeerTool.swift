@@ -104,6 +104,37 @@ public enum PeerTool {
         )
     }
 
+    /// ``run(_:_:stdin:currentDirectory:timeout:)`` without blocking a Swift concurrency thread.
+    ///
+    /// Use this when the tool talks to a server running in the test process: blocking one of the few cooperative
+    /// threads while waiting for the tool could starve the very server it is calling.
+    public static func runDetached(
+        _ tool: String,
+        _ arguments: [String],
+        stdin: Data? = nil,
+        currentDirectory: URL? = nil,
+        timeout: TimeInterval = 300
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Swift.Result {
+                        try run(tool, arguments, stdin: stdin, currentDirectory: currentDirectory, timeout: timeout)
+                    })
+            }
+        }
+    }
+
+    /// The package's root folder (where Package.swift is), for fixtures and committed documents.
+    public static func packageRoot(file: String = #filePath) -> URL {
+        var url = URL(fileURLWithPath: file)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }
+
     /// A fresh temporary directory for one test's files, removed by the caller when done.
     public static func temporaryDirectory(_ prefix: String = "iotreg-test") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")

@@ -233,7 +233,10 @@ public enum OpenAPIDocument {
                 "post": operation(
                     "addASPCertificate", "Register an EPP client certificate (operator, that ASP)", tag: "tenants",
                     parameters: [pathParameter("id", string)],
-                    body: ["required": true, "content": ["application/x-pem-file": ["schema": string]]],
+                    body: [
+                        "required": true,
+                        "content": ["application/x-pem-file": ["schema": string], "text/plain": ["schema": string]],
+                    ],
                     responses: ["201": json(ref("ClientCertificate"), "the certificate's fingerprint")])
             ],
             "/v1/owners": [
