@@ -1,0 +1,57 @@
+import DNSWire
+import Dispatch
+
+/// Signs many RRsets on all cores: jobs are split into chunks run with `concurrentPerform`.
+enum ParallelSigning {
+    struct Job: Sendable {
+        var rrset: RRSet
+        var key: DNSSECKey
+    }
+
+    private final class Results: @unchecked Sendable {
+        // Each chunk writes only its own slots: no two threads touch the same element.
+        let buffer: UnsafeMutableBufferPointer<RRSIG?>
+        let failures: UnsafeMutableBufferPointer<Bool>
+        init(count: Int, chunks: Int) {
+            buffer = .allocate(capacity: count)
+            buffer.initialize(repeating: nil)
+            failures = .allocate(capacity: chunks)
+            failures.initialize(repeating: false)
+        }
+        deinit {
+            buffer.deinitialize()
+            buffer.deallocate()
+            failures.deallocate()
+        }
+    }
+
+    static func sign(_ jobs: [Job], signer: DNSName, inception: UInt32, expiration: UInt32) throws -> [RRSIG] {
+        if jobs.count < 64 {
+            return try jobs.map {
+                try RRSetSigner.sign(
+                    $0.rrset, key: $0.key, signer: signer, inception: inception, expiration: expiration)
+            }
+        }
+        let chunkSize = max(64, jobs.count / 64)
+        let chunks = (jobs.count + chunkSize - 1) / chunkSize
+        let results = Results(count: jobs.count, chunks: chunks)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let range = (c * chunkSize)..<min(jobs.count, (c + 1) * chunkSize)
+            for i in range {
+                let job = jobs[i]
+                guard
+                    let sig = try? RRSetSigner.sign(
+                        job.rrset, key: job.key, signer: signer, inception: inception, expiration: expiration)
+                else {
+                    results.failures[c] = true
+                    return
+                }
+                results.buffer[i] = sig
+            }
+        }
+        guard !results.failures.contains(true) else {
+            throw DNSSECError(.signingFailed, "ECDSA signing failed for at least one RRset")
+        }
+        return results.buffer.compactMap { $0 }
+    }
+}

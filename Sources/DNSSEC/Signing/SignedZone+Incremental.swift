@@ -1,0 +1,272 @@
+public import DNSWire
+public import Foundation
+
+extension SignedZone {
+    private struct Touch: Hashable {
+        var name: DNSName
+        var type: RecordType
+    }
+
+    /// Applies a change set, re-signing only the RRsets it touched.
+    ///
+    /// Fixes the NSEC records of added and removed names and of their predecessors, bumps the SOA serial (RFC 1982)
+    /// and re-signs the SOA. A change that alters nothing returns an empty diff and keeps the serial.
+    ///
+    /// - Returns: the IXFR-shaped difference (old SOA and removed records; new SOA and added records).
+    /// - Throws: ``DNSSECError`` `outOfZone`, `managedType` (RRSIG, NSEC, DNSKEY, SOA), `unsupportedChange` (NS/DS
+    ///   below the apex or data below a delegation), `signingFailed`. On error the zone is unchanged.
+    public mutating func apply(_ change: ZoneChange, now: Date = Date()) throws -> ZoneDiff {
+        for r in change.removals + change.additions { try checkChangeable(r.name, r.type) }
+        for n in change.removedNames {
+            try checkChangeable(n, .a)
+            guard n != apex else { throw DNSSECError(.unsupportedChange, "the apex cannot be removed") }
+        }
+        var copy = self
+        let diff = try copy.applyUnchecked(change, now: now)
+        self = copy
+        return diff
+    }
+
+    private func checkChangeable(_ name: DNSName, _ type: RecordType) throws {
+        guard name.isSubdomain(of: apex) else {
+            throw DNSSECError(.outOfZone, "\(name) is not at or below the apex \(apex)")
+        }
+        guard !Self.managedTypes.contains(type), type != .soa else {
+            throw DNSSECError(.managedType, "\(type) records are managed by the signer; change keys or policy instead")
+        }
+        let lower = name.lowercased()
+        if lower != apex && (type == .ns || type == .ds) {
+            throw DNSSECError(.unsupportedChange, "delegations (\(type) at \(name)) need a full re-sign")
+        }
+        if cuts.contains(lower) || (!cuts.isEmpty && Self.isBelowCut(lower, cuts: cuts, apex: apex)) {
+            throw DNSSECError(.unsupportedChange, "\(name) is at or below a delegation; re-sign the zone in full")
+        }
+    }
+
+    private mutating func applyUnchecked(_ change: ZoneChange, now: Date) throws -> ZoneDiff {
+        var removed: [ResourceRecord] = []
+        var added: [ResourceRecord] = []
+        var touched: Set<Touch> = []
+        var existedBefore: [DNSName: Bool] = [:]
+        func note(_ n: DNSName) {
+            if existedBefore[n] == nil { existedBefore[n] = nodes[n]?.hasData ?? false }
+        }
+
+        for r in change.removals {
+            let name = r.name.lowercased()
+            note(name)
+            guard var node = nodes[name], let i = node.index(of: r.type),
+                let j = node.entries[i].rdatas.firstIndex(of: r.rdata)
+            else { continue }
+            node.entries[i].rdatas.remove(at: j)
+            removed.append(ResourceRecord(name: name, ttl: node.entries[i].ttl, rdata: r.rdata))
+            touched.insert(Touch(name: name, type: r.type))
+            nodes[name] = node
+        }
+        for n in change.removedNames {
+            let name = n.lowercased()
+            note(name)
+            guard var node = nodes[name] else { continue }
+            for i in node.entries.indices where node.entries[i].type != .nsec && !node.entries[i].rdatas.isEmpty {
+                for rd in node.entries[i].rdatas {
+                    removed.append(ResourceRecord(name: name, ttl: node.entries[i].ttl, rdata: rd))
+                }
+                node.entries[i].rdatas = []
+                touched.insert(Touch(name: name, type: node.entries[i].type))
+            }
+            nodes[name] = node
+        }
+        for r in change.additions {
+            let name = r.name.lowercased()
+            note(name)
+            var node = nodes[name] ?? Node()
+            if let i = node.index(of: r.type) {
+                guard !node.entries[i].rdatas.contains(r.rdata) else { continue }
+                if node.entries[i].rdatas.isEmpty && node.entries[i].signatures.isEmpty { node.entries[i].ttl = r.ttl }
+                node.entries[i].rdatas.append(r.rdata)
+                added.append(ResourceRecord(name: name, ttl: node.entries[i].ttl, rdata: r.rdata))
+            } else {
+                node.entries.append(Entry(type: r.type, ttl: r.ttl, rdatas: [r.rdata], signatures: []))
+                added.append(ResourceRecord(name: name, ttl: r.ttl, rdata: r.rdata))
+            }
+            touched.insert(Touch(name: name, type: r.type))
+            nodes[name] = node
+        }
+        // A removal and re-addition of the same record cancel out.
+        let both = Set(removed).intersection(added)
+        if !both.isEmpty {
+            removed.removeAll { both.contains($0) }
+            added.removeAll { both.contains($0) }
+        }
+        guard !removed.isEmpty || !added.isEmpty else {
+            return ZoneDiff(oldSerial: serial, newSerial: serial, removed: [], added: [])
+        }
+
+        var jobs: [ParallelSigning.Job] = []
+        var refs: [Touch] = []
+        for t in touched {
+            guard var node = nodes[t.name], let i = node.index(of: t.type) else { continue }
+            let e = node.entries[i]
+            for s in e.signatures { removed.append(ResourceRecord(name: t.name, ttl: e.ttl, rdata: .rrsig(s))) }
+            node.entries[i].signatures = []
+            if e.rdatas.isEmpty {
+                node.entries.remove(at: i)
+            } else {
+                jobs.append(job(t.name, node.entries[i]))
+                refs.append(t)
+            }
+            nodes[t.name] = node
+        }
+
+        // Names that appeared or disappeared change the NSEC chain.
+        var dirty: Set<DNSName> = Set(touched.map(\.name))
+        var deleted: [DNSName] = []
+        var created: [DNSName] = []
+        for (name, existed) in existedBefore {
+            let has = nodes[name]?.hasData ?? false
+            if existed && !has {
+                if let e = nodes[name]?.entries.first(where: { $0.type == .nsec }) {
+                    for r in e.rdatas { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: r)) }
+                    for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
+                }
+                nodes[name] = nil
+                let i = lowerBound(name)
+                if i < order.count && order[i] == name { order.remove(at: i) }
+                deleted.append(name)
+                dirty.remove(name)
+            } else if !existed && has {
+                let i = lowerBound(name)
+                if !(i < order.count && order[i] == name) { order.insert(name, at: i) }
+                created.append(name)
+            } else if !existed && !has {
+                nodes[name] = nil
+                dirty.remove(name)
+            }
+        }
+        // The predecessor of a removed or added name gets a new next name.
+        for name in deleted + created {
+            let i = lowerBound(name)
+            dirty.insert(order[(i + order.count - 1) % order.count])
+        }
+        for name in dirty {
+            guard var node = nodes[name] else { continue }
+            let i = lowerBound(name)
+            let next = order[(i + 1) % order.count]
+            let fresh = RData.nsec(Self.nsec(for: node, next: next))
+            if let k = node.index(of: .nsec) {
+                let e = node.entries[k]
+                if e.rdatas == [fresh] { continue }
+                for r in e.rdatas { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: r)) }
+                for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
+                node.entries.remove(at: k)
+            }
+            let entry = Entry(type: .nsec, ttl: nsecTTL, rdatas: [fresh], signatures: [])
+            node.entries.append(entry)
+            nodes[name] = node
+            added.append(ResourceRecord(name: name, ttl: entry.ttl, rdata: fresh))
+            jobs.append(job(name, entry))
+            refs.append(Touch(name: name, type: .nsec))
+        }
+        return try finish(jobs: jobs, refs: refs, removed: removed, added: added, now: now)
+    }
+
+    /// Bumps the serial, re-signs the SOA and the given jobs, and assembles the diff with the SOAs first.
+    private mutating func finish(
+        jobs: [ParallelSigning.Job], refs: [Touch], removed: [ResourceRecord], added: [ResourceRecord], now: Date
+    ) throws -> ZoneDiff {
+        var jobs = jobs
+        var refs = refs
+        var removed = removed
+        var added = added
+        guard var apexNode = nodes[apex], let si = apexNode.index(of: .soa),
+            case .soa(var soa) = apexNode.entries[si].rdatas.first
+        else { throw DNSSECError(.missingRecord, "the apex SOA is gone") }
+        let oldSerial = soa.serial
+        let soaEntry = apexNode.entries[si]
+        let oldSOA = ResourceRecord(name: apex, ttl: soaEntry.ttl, rdata: .soa(soa))
+        for s in soaEntry.signatures { removed.append(ResourceRecord(name: apex, ttl: soaEntry.ttl, rdata: .rrsig(s))) }
+        soa.serial = SerialNumber(oldSerial).next().rawValue
+        apexNode.entries[si].rdatas = [.soa(soa)]
+        nodes[apex] = apexNode
+        jobs.append(job(apex, apexNode.entries[si]))
+        refs.append(Touch(name: apex, type: .soa))
+        let sigs = try sign(jobs, now: now)
+        for (t, sig) in zip(refs, sigs) {
+            guard var node = nodes[t.name], let i = node.index(of: t.type) else { continue }
+            node.entries[i].signatures = [sig]
+            nodes[t.name] = node
+            added.append(ResourceRecord(name: t.name, ttl: node.entries[i].ttl, rdata: .rrsig(sig)))
+        }
+        let newSOA = ResourceRecord(name: apex, ttl: soaEntry.ttl, rdata: .soa(soa))
+        // The new SOA's RRSIG was appended last; keep the SOA itself first.
+        removed.insert(oldSOA, at: 0)
+        added.insert(newSOA, at: 0)
+        return ZoneDiff(oldSerial: oldSerial, newSerial: soa.serial, removed: removed, added: added)
+    }
+
+    /// Re-signs every RRset whose signature expires within ``SigningPolicy/refreshWindow`` of `now`.
+    ///
+    /// - Returns: the diff (old and new RRSIGs, old and new SOA); empty when nothing was due.
+    public mutating func refresh(now: Date = Date()) throws -> ZoneDiff {
+        let t = Int64(now.timeIntervalSince1970)
+        var jobs: [ParallelSigning.Job] = []
+        var refs: [Touch] = []
+        var removed: [ResourceRecord] = []
+        for name in order {
+            guard let node = nodes[name] else { continue }
+            for e in node.entries where e.type != .soa && isSigned(name, e.type) {
+                let due =
+                    e.signatures.isEmpty
+                    || e.signatures.contains { Int64($0.expiration) - t < Int64(policy.refreshWindow) }
+                guard due else { continue }
+                for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
+                jobs.append(job(name, e))
+                refs.append(Touch(name: name, type: e.type))
+            }
+        }
+        guard !jobs.isEmpty else { return ZoneDiff(oldSerial: serial, newSerial: serial, removed: [], added: []) }
+        return try finish(jobs: jobs, refs: refs, removed: removed, added: [], now: now)
+    }
+
+    /// Replaces the zone's keys: re-signs the DNSKEY RRset, and every other RRset when the active ZSK changed.
+    ///
+    /// A pre-publication ZSK rollover (RFC 6781 §4.1.1.1) is three calls, each a TTL or more apart: publish the new
+    /// ZSK in ``ZoneKeys/publishedOnly``; make it the active ZSK keeping the old one published; drop the old one.
+    public mutating func replaceKeys(_ newKeys: ZoneKeys, now: Date = Date()) throws -> ZoneDiff {
+        let resignAll =
+            newKeys.zoneSigningKey.keyTag != keys.zoneSigningKey.keyTag
+            || newKeys.zoneSigningKey.dnskey != keys.zoneSigningKey.dnskey
+        var copy = self
+        copy.keys = newKeys
+        var removed: [ResourceRecord] = []
+        var added: [ResourceRecord] = []
+        var jobs: [ParallelSigning.Job] = []
+        var refs: [Touch] = []
+        guard var apexNode = copy.nodes[apex], let ki = apexNode.index(of: .dnskey) else {
+            throw DNSSECError(.missingRecord, "the apex DNSKEY RRset is gone")
+        }
+        let old = apexNode.entries[ki]
+        let fresh = newKeys.published.map { RData.dnskey($0.dnskey) }
+        for r in old.rdatas where !fresh.contains(r) {
+            removed.append(ResourceRecord(name: apex, ttl: old.ttl, rdata: r))
+        }
+        for r in fresh where !old.rdatas.contains(r) {
+            added.append(ResourceRecord(name: apex, ttl: old.ttl, rdata: r))
+        }
+        apexNode.entries[ki].rdatas = fresh
+        copy.nodes[apex] = apexNode
+        for name in copy.order {
+            guard let node = copy.nodes[name] else { continue }
+            for e in node.entries where e.type != .soa && copy.isSigned(name, e.type) {
+                guard e.type == .dnskey || resignAll else { continue }
+                let current = e.type == .dnskey ? apexNode.entries[ki] : e
+                for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
+                jobs.append(copy.job(name, current))
+                refs.append(Touch(name: name, type: e.type))
+            }
+        }
+        let diff = try copy.finish(jobs: jobs, refs: refs, removed: removed, added: added, now: now)
+        self = copy
+        return diff
+    }
+}

@@ -1,0 +1,244 @@
+public import DNSWire
+public import Foundation
+
+/// A DNSSEC-signed zone (RFC 4035 §2): the data, an NSEC chain in canonical order, and an RRSIG on every
+/// authoritative RRset, with algorithm 13 keys.
+///
+/// Create one by signing from scratch (``init(apex:records:keys:policy:now:)``); then keep it current with
+/// ``apply(_:now:)`` (re-signs only what a change touched, fixes the NSEC neighbours, bumps the SOA serial and
+/// returns an IXFR-shaped ``ZoneDiff``) and ``refresh(now:)`` (re-signs signatures close to expiry).
+///
+/// Names live in a hash map (O(1) lookup) plus one canonically sorted array of owner names for the NSEC chain
+/// (binary search; an insertion or removal moves pointers with one `memmove`, cheap even at millions of names).
+public struct SignedZone: Sendable {
+    /// The zone apex, lowercased.
+    public let apex: DNSName
+    /// The zone's keys.
+    public internal(set) var keys: ZoneKeys
+    /// Timing of new signatures.
+    public var policy: SigningPolicy
+
+    struct Entry: Sendable {
+        var type: RecordType
+        var ttl: UInt32
+        var rdatas: [RData]
+        var signatures: [RRSIG]
+    }
+
+    struct Node: Sendable {
+        var entries: [Entry] = []
+        func index(of type: RecordType) -> Int? { entries.firstIndex { $0.type == type } }
+        var hasData: Bool { entries.contains { $0.type != .nsec && !$0.rdatas.isEmpty } }
+    }
+
+    var nodes: [DNSName: Node]
+    /// Authoritative owner names (not glue below a delegation), canonical order; the apex is first.
+    var order: [DNSName]
+    /// Delegation points below the apex (names with NS).
+    var cuts: Set<DNSName>
+
+    // MARK: - Signing from scratch
+
+    /// Signs a zone from scratch.
+    ///
+    /// - Parameters:
+    ///   - apex: the zone name.
+    ///   - records: the unsigned data: an SOA and an NS RRset at the apex, and any records at or below it. The
+    ///     signer adds the DNSKEY RRset, the NSEC chain and all RRSIGs; owner names are lowercased.
+    ///   - keys: KSK (signs DNSKEY) and ZSK (signs the rest).
+    ///   - now: the signing time; inception is `now - policy.inceptionOffset`.
+    /// - Throws: ``DNSSECError`` `missingRecord` without apex SOA/NS, `outOfZone`, `managedType` for RRSIG/NSEC/
+    ///   DNSKEY input, `signingFailed`.
+    public init(
+        apex: DNSName, records: [ResourceRecord], keys: ZoneKeys, policy: SigningPolicy = SigningPolicy(),
+        now: Date = Date()
+    ) throws {
+        let apex = apex.lowercased()
+        self.apex = apex
+        self.keys = keys
+        self.policy = policy
+        var nodes: [DNSName: Node] = [:]
+        nodes.reserveCapacity(records.count)
+        for r in records {
+            guard r.name.isSubdomain(of: apex) else {
+                throw DNSSECError(.outOfZone, "\(r.name) is not at or below the apex \(apex)")
+            }
+            guard !Self.managedTypes.contains(r.type) else {
+                throw DNSSECError(.managedType, "\(r.type) at \(r.name) is produced by the signer; leave it out")
+            }
+            let name = r.name.lowercased()
+            var node = nodes[name] ?? Node()
+            if let i = node.index(of: r.type) {
+                if !node.entries[i].rdatas.contains(r.rdata) { node.entries[i].rdatas.append(r.rdata) }
+            } else {
+                node.entries.append(Entry(type: r.type, ttl: r.ttl, rdatas: [r.rdata], signatures: []))
+            }
+            nodes[name] = node
+        }
+        guard var apexNode = nodes[apex], let soaIndex = apexNode.index(of: .soa),
+            apexNode.entries[soaIndex].rdatas.count == 1, apexNode.index(of: .ns) != nil
+        else {
+            throw DNSSECError(.missingRecord, "the apex \(apex) needs exactly one SOA and an NS RRset")
+        }
+        apexNode.entries.append(
+            Entry(
+                type: .dnskey, ttl: policy.dnskeyTTL, rdatas: keys.published.map { .dnskey($0.dnskey) }, signatures: [])
+        )
+        nodes[apex] = apexNode
+        self.nodes = nodes
+
+        let cuts = Set(nodes.lazy.filter { $0.key != apex && $0.value.index(of: .ns) != nil }.map(\.key))
+        self.cuts = cuts
+        var names = Array(nodes.keys)
+        if !cuts.isEmpty {
+            names = names.filter { !Self.isBelowCut($0, cuts: cuts, apex: apex) }
+        }
+        names.sort()
+        self.order = names
+
+        var jobs: [ParallelSigning.Job] = []
+        var refs: [(DNSName, Int)] = []
+        jobs.reserveCapacity(names.count * 2)
+        refs.reserveCapacity(names.count * 2)
+        for (i, name) in names.enumerated() {
+            let next = names[(i + 1) % names.count]
+            var node = self.nodes[name] ?? Node()
+            node.entries.append(
+                Entry(type: .nsec, ttl: nsecTTL, rdatas: [.nsec(Self.nsec(for: node, next: next))], signatures: []))
+            self.nodes[name] = node
+            for (k, e) in node.entries.enumerated() where isSigned(name, e.type) {
+                jobs.append(job(name, e))
+                refs.append((name, k))
+            }
+        }
+        let sigs = try sign(jobs, now: now)
+        for (ref, sig) in zip(refs, sigs) { self.nodes[ref.0]?.entries[ref.1].signatures = [sig] }
+    }
+
+    static let managedTypes: Set<RecordType> = [.rrsig, .nsec, .nsec3, .nsec3param, .dnskey]
+
+    static func isBelowCut(_ name: DNSName, cuts: Set<DNSName>, apex: DNSName) -> Bool {
+        var p = name.parent
+        while let q = p, q != apex, q.labelCount >= apex.labelCount {
+            if cuts.contains(q) { return true }
+            p = q.parent
+        }
+        return false
+    }
+
+    static func nsec(for node: Node, next: DNSName) -> NSEC {
+        let types = node.entries.filter { $0.type != .nsec && !$0.rdatas.isEmpty }.map(\.type) + [.rrsig, .nsec]
+        return NSEC(nextName: next, types: TypeBitmap(types))
+    }
+
+    /// Whether the RRset at `name` of `type` is authoritative and gets an RRSIG (RFC 4035 §2.2).
+    func isSigned(_ name: DNSName, _ type: RecordType) -> Bool {
+        if cuts.contains(name) { return type == .ds || type == .nsec }
+        return true
+    }
+
+    /// RFC 9077: the NSEC TTL is the lesser of the SOA MINIMUM and the SOA TTL.
+    var nsecTTL: UInt32 {
+        guard let e = nodes[apex]?.entries.first(where: { $0.type == .soa }), case .soa(let soa) = e.rdatas.first
+        else { return 0 }
+        return min(soa.minimum, e.ttl)
+    }
+
+    func job(_ name: DNSName, _ e: Entry) -> ParallelSigning.Job {
+        ParallelSigning.Job(
+            rrset: RRSet(name: name, type: e.type, ttl: e.ttl, rdatas: e.rdatas),
+            key: e.type == .dnskey ? keys.keySigningKey : keys.zoneSigningKey)
+    }
+
+    func sign(_ jobs: [ParallelSigning.Job], now: Date) throws -> [RRSIG] {
+        let t = UInt32(clamping: Int64(now.timeIntervalSince1970))
+        return try ParallelSigning.sign(
+            jobs, signer: apex, inception: t &- policy.inceptionOffset, expiration: t &+ policy.validity)
+    }
+
+    // MARK: - Reading the zone
+
+    /// The current SOA serial.
+    public var serial: UInt32 {
+        guard case .soa(let soa) = nodes[apex]?.entries.first(where: { $0.type == .soa })?.rdatas.first else {
+            return 0
+        }
+        return soa.serial
+    }
+
+    /// The number of owner names in the NSEC chain.
+    public var nameCount: Int { order.count }
+
+    /// The RRset of `type` at `name` with its signatures, or nil.
+    public func rrset(_ name: DNSName, _ type: RecordType) -> SignedRRSet? {
+        guard let e = nodes[name]?.entries.first(where: { $0.type == type }), !e.rdatas.isEmpty else { return nil }
+        return SignedRRSet(
+            rrset: RRSet(name: name.lowercased(), type: type, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
+    }
+
+    /// All RRsets at `name`, or an empty array.
+    public func rrsets(at name: DNSName) -> [SignedRRSet] {
+        (nodes[name]?.entries ?? []).map {
+            SignedRRSet(
+                rrset: RRSet(name: name.lowercased(), type: $0.type, ttl: $0.ttl, rdatas: $0.rdatas),
+                signatures: $0.signatures)
+        }
+    }
+
+    /// The signed NSEC RRset whose owner is the closest name at or before `name` in canonical order: it proves
+    /// `name` absent when `name` lies strictly between its owner and next name (RFC 4035 §3.1.3.2).
+    public func nsec(covering name: DNSName) -> SignedRRSet? {
+        let i = lowerBound(name)
+        let owner: DNSName
+        if i < order.count, order[i] == name {
+            owner = order[i]
+        } else {
+            guard i > 0 else { return nil }
+            owner = order[i - 1]
+        }
+        return rrset(owner, .nsec)
+    }
+
+    /// The whole signed zone: per name in canonical order, each RRset then its RRSIGs (SOA first).
+    public var records: [ResourceRecord] {
+        var out: [ResourceRecord] = []
+        out.reserveCapacity(order.count * 5)
+        func emit(_ name: DNSName) {
+            guard let node = nodes[name] else { return }
+            let entries = node.entries.sorted {
+                ($0.type == .soa ? -1 : Int($0.type.rawValue)) < ($1.type == .soa ? -1 : Int($1.type.rawValue))
+            }
+            for e in entries {
+                for r in e.rdatas { out.append(ResourceRecord(name: name, ttl: e.ttl, rdata: r)) }
+                for s in e.signatures { out.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
+            }
+        }
+        for name in order { emit(name) }
+        if !cuts.isEmpty {
+            let inOrder = Set(order)
+            for name in nodes.keys.filter({ !inOrder.contains($0) }).sorted() { emit(name) }
+        }
+        return out
+    }
+
+    /// The signed zone as master-file text (``ZoneFileWriter``), ready for `ldns-verify-zone` or a secondary.
+    public func masterFile() -> String { ZoneFileWriter.write(records) }
+
+    /// The KSK's DS (SHA-256) as a master-file line: publish it in the parent, or use it as a trust anchor.
+    public var dsRecord: ResourceRecord {
+        ResourceRecord(name: apex, ttl: policy.dnskeyTTL, rdata: .ds(keys.keySigningKey.ds(owner: apex)))
+    }
+
+    // MARK: - Sorted order
+
+    /// The index of the first name in ``order`` not before `name`.
+    func lowerBound(_ name: DNSName) -> Int {
+        var lo = 0
+        var hi = order.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if DNSName.canonicalCompare(order[mid], name) < 0 { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}

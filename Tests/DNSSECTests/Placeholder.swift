@@ -1,7 +1,0 @@
-import Testing
-
-@testable import DNSSEC
-
-@Suite struct DNSSECPlaceholderTests {
-    @Test func moduleLinks() { _ = DNSSECModule.self }
-}

@@ -1,0 +1,54 @@
+import DNSSEC
+import DNSWire
+import Foundation
+
+/// Builds the test zone `iotregistry.test.`: apex SOA/NS/A, CA TLSA 0 0 0 at the apex, the DANE-TA wildcard and,
+/// per fake device, `<eid>._device` TLSA 3 1 1 and `<rpid>.<eid>` CERT PKIX 0 0.
+enum TestZone {
+    static let apex = try! DNSName("iotregistry.test.")
+
+    static func eid(_ i: Int) -> String {
+        let s = String(i)
+        return "8904903200" + String(repeating: "0", count: 22 - s.count) + s
+    }
+
+    static func fakeBytes(_ seed: Int, count: Int) -> [UInt8] {
+        var x = UInt64(truncatingIfNeeded: seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        return (0..<count).map { _ in
+            x ^= x << 13
+            x ^= x >> 7
+            x ^= x << 17
+            return UInt8(truncatingIfNeeded: x)
+        }
+    }
+
+    static func deviceRecords(_ i: Int, rpid: Int? = nil) -> [ResourceRecord] {
+        let eid = eid(i)
+        let tlsa = TLSA(
+            usage: .daneEE, selector: .subjectPublicKeyInfo, matchingType: .sha256, data: fakeBytes(i, count: 32))
+        let cert = CERT(
+            certificateType: .pkix, keyTag: 0, algorithm: DNSSECAlgorithm(rawValue: 0),
+            certificate: [0x30, 0x82, 0x01, 0x00] + fakeBytes(i + 7, count: 256))
+        return [
+            ResourceRecord(name: try! DNSName("\(eid)._device", origin: apex), ttl: 300, rdata: .tlsa(tlsa)),
+            ResourceRecord(
+                name: try! DNSName("\(rpid ?? (i + 10)).\(eid)", origin: apex), ttl: 300, rdata: .cert(cert)),
+        ]
+    }
+
+    static func records(devices: Int) -> [ResourceRecord] {
+        var out = try! ZoneFileReader(origin: apex, defaultTTL: 300).read(
+            """
+            @ 3600 IN SOA ns1 hostmaster 2026112300 3600 900 1209600 300
+            @ 3600 IN NS ns1
+            ns1 3600 IN A 127.0.0.1
+            @ 300 IN TLSA 0 0 0 308201000102030405060708090a0b0c0d0e0f
+            *._device 300 IN TLSA 2 0 1 d2abde240d7cd3ee6b4b28c54df034b97983a1d16e8a410e4561cb106618e971
+            """)
+        for i in 0..<devices { out += deviceRecords(i) }
+        return out
+    }
+
+    /// A fixed signing time inside the test window: 2026-11-23T00:00:00Z.
+    static let now = Date(timeIntervalSince1970: 1_795_392_000)
+}
