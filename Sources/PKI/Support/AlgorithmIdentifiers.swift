@@ -43,3 +43,27 @@ enum AlgorithmIdentifiers {
         }
     }
 }
+
+import Crypto
+
+extension AlgorithmIdentifiers {
+    /// Verifies a DER ECDSA signature by `publicKey` over `message` for an ecdsa-with-SHA256/384 OID.
+    static func verify(
+        publicKey: Certificate.PublicKey,
+        algorithm: ASN1ObjectIdentifier,
+        signature: [UInt8],
+        message: [UInt8]
+    ) -> Bool {
+        if let key = P256.Signing.PublicKey(publicKey), algorithm == ecdsaWithSHA256,
+            let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature)
+        {
+            return key.isValidSignature(sig, for: SHA256.hash(data: message))
+        }
+        if let key = P384.Signing.PublicKey(publicKey), algorithm == ecdsaWithSHA384,
+            let sig = try? P384.Signing.ECDSASignature(derRepresentation: signature)
+        {
+            return key.isValidSignature(sig, for: SHA384.hash(data: message))
+        }
+        return false
+    }
+}
