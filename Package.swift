@@ -102,7 +102,16 @@ let package = Package(
         .target(name: "PeerTesting", path: "Sources/PeerTesting", swiftSettings: swiftSettings),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "PKITests", dependencies: ["PKI", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PKITests",
+            dependencies: [
+                "PKI", "PeerTesting", crypto,
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PayloadTests", dependencies: ["Payload", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "Payload", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore", "PeerTesting"], swiftSettings: swiftSettings),

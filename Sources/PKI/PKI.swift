@@ -1,2 +1,0 @@
-/// The PKI module; see the folder layout for its concepts.
-public enum PKIModule {}

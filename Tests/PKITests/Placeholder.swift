@@ -1,7 +1,0 @@
-import Testing
-
-@testable import PKI
-
-@Suite struct PKIPlaceholderTests {
-    @Test func moduleLinks() { _ = PKIModule.self }
-}
