@@ -42,7 +42,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Payload", dependencies: [crypto], swiftSettings: swiftSettings),
+        .target(name: "Payload", dependencies: [crypto], exclude: ["RegistryPayload/RegistryPayload.cddl"], swiftSettings: swiftSettings),
 
         // MARK: level 1: the device side (never links the registry)
         .target(
