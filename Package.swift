@@ -47,7 +47,10 @@ let package = Package(
         // MARK: level 1: the device side (never links the registry)
         .target(
             name: "DeviceKit",
-            dependencies: ["Payload", crypto, .product(name: "X509", package: "swift-certificates")],
+            dependencies: [
+                "Payload", crypto, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -62,8 +65,15 @@ let package = Package(
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PKITests", dependencies: ["PKI", "PeerTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "PayloadTests", dependencies: ["Payload", "PeerTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "Payload", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "PayloadTests", dependencies: ["Payload", "PeerTesting", crypto], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DeviceKitTests",
+            dependencies: [
+                "DeviceKit", "Payload", "PeerTesting", crypto, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore", "PeerTesting"], swiftSettings: swiftSettings),
     ]
 )
