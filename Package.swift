@@ -50,12 +50,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Payload", dependencies: [crypto], swiftSettings: swiftSettings),
+        .target(name: "Payload", dependencies: [crypto], exclude: ["RegistryPayload/RegistryPayload.cddl"], swiftSettings: swiftSettings),
 
         // MARK: level 1: the device side (never links the registry)
         .target(
             name: "DeviceKit",
-            dependencies: ["Payload", crypto, .product(name: "X509", package: "swift-certificates")],
+            dependencies: [
+                "Payload", crypto, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -112,8 +115,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PayloadTests", dependencies: ["Payload", "PeerTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "Payload", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "PayloadTests", dependencies: ["Payload", "PeerTesting", crypto], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DeviceKitTests",
+            dependencies: [
+                "DeviceKit", "Payload", "PeerTesting", crypto, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RegistryAPITests",

@@ -1,2 +1,0 @@
-/// The DeviceKit module; see the folder layout for its concepts.
-public enum DeviceKitModule {}

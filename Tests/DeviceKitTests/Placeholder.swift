@@ -1,7 +1,0 @@
-import Testing
-
-@testable import DeviceKit
-
-@Suite struct DeviceKitPlaceholderTests {
-    @Test func moduleLinks() { _ = DeviceKitModule.self }
-}

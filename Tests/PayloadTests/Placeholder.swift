@@ -1,7 +1,0 @@
-import Testing
-
-@testable import Payload
-
-@Suite struct PayloadPlaceholderTests {
-    @Test func moduleLinks() { _ = PayloadModule.self }
-}
