@@ -74,7 +74,14 @@ let package = Package(
         .testTarget(name: "PKITests", dependencies: ["PKI", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PayloadTests", dependencies: ["Payload", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DeviceKitTests", dependencies: ["DeviceKit", "Payload", "PeerTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RegistryCoreTests",
+            dependencies: [
+                "RegistryCore", "PeerTesting", "RegistryStoreSQLite", "RegistryTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RegistryStoreSQLiteTests",
             dependencies: ["RegistryStoreSQLite", "RegistryTesting", "RegistryCore"],
