@@ -192,3 +192,52 @@ struct CrashResumeTests {
         #expect(try await restarted.verifyAudit().isIntact)
     }
 }
+
+@Suite("Two registry nodes resume the same job")
+struct ConcurrentResumeTests {
+    @Test func twoNodesRunningOneJobDoEachItemOnce() async throws {
+        let directory = try PeerTool.temporaryDirectory("iotreg-two-nodes")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("registry.sqlite").path
+        let configuration = RegistryConfiguration(jobBatchSize: 50)
+        let world = try await World.make(path: path, configuration: configuration)
+        let count = 600
+        let eids = (1...count).map { Fixture.eid($0) }
+        let job = try await world.registry.submitJob(
+            .create, items: eids.enumerated().map { JobItemInput(eid: $1, iccid: Fixture.iccid($0 + 1)) },
+            defaults: JobDefaults(owner: world.ownerA.id, mno: world.mnoA.id), by: world.asp)
+
+        var nodes: [Registry] = []
+        for _ in 0..<2 {
+            let store = try SQLiteRegistryStore(path: path)
+            try await store.migrate()
+            nodes.append(Registry(store: store, configuration: configuration, clock: world.clock.function))
+        }
+        let runners = nodes
+        let errors = await withTaskGroup(of: (any Error)?.self) { group in
+            for node in runners {
+                group.addTask {
+                    do {
+                        try await node.resumeUnfinishedJobs()
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { list, error in if let error { list.append("\(error)") } }
+        }
+        #expect(errors.isEmpty, "a node gave up: \(errors)")
+        // Whatever happened, a later resume finishes the job and every item is done exactly once.
+        try await world.registry.resumeUnfinishedJobs()
+        let done = try #require(try await world.store.job(id: job.id))
+        #expect(done.status == .completed)
+        #expect(done.processed == count)
+        #expect(done.succeeded == count)
+        let audit = try await world.audit()
+        #expect(audit.filter { $0.action == "device.create" }.count == count)
+        #expect(audit.filter { $0.action == "job.complete" }.count == 1)
+        #expect(try await world.outbox().filter { $0.kind == .deviceRegistered }.count == count)
+        #expect(try await world.registry.verifyAudit().isIntact)
+    }
+}
