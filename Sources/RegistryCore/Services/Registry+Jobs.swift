@@ -44,7 +44,8 @@ extension Registry {
             var item = item
             item.owner = item.owner ?? defaults.owner
             item.mno = item.mno ?? defaults.mno
-            if let code = item.authCode ?? defaults.authCode { item.authCodeHash = APIToken.hash(code) }
+            // Only a presented code counts: a caller-supplied hash (read from a database) is no credential.
+            item.authCodeHash = (item.authCode ?? defaults.authCode).map(APIToken.hash)
             item.authCode = nil
             return JobItem(jobID: job.id, index: index, input: item)
         }
