@@ -203,4 +203,27 @@ struct JobTests {
         #expect(try await world.registry.device(deactivated.eid.digits, by: world.asp).state == .active)
         #expect(try await world.registry.verifyAudit().isIntact)
     }
+
+    /// The stored hash of a transfer code is not a credential: a job item carrying `authCodeHash` without the code
+    /// (what someone who read the database could send) transfers nothing.
+    @Test func aCodeHashIsNotACode() async throws {
+        let world = try await World.make(configuration: Self.configuration)
+        let eid = try await world.device(1, in: .active).eid.digits
+        let code = try await world.registry.issueTransferCode(for: [eid], by: world.owner)
+        let before = try await world.snapshot([eid])
+        for defaults in [JobDefaults(), JobDefaults(authCode: "tc-wrong")] {
+            let job = try await world.registry.submitJob(
+                .transfer, items: [JobItemInput(eid: eid, authCodeHash: APIToken.hash(code.code))], defaults: defaults,
+                by: world.otherASP)
+            try await world.registry.runJob(id: job.id)
+            let item = try #require(
+                try await world.registry.jobItems(id: job.id, after: -1, limit: 1, by: world.otherASP).first)
+            #expect(item.status == .failed)
+        }
+        let after = try await world.snapshot([eid])
+        #expect(after.devices == before.devices)
+        #expect(after.profiles == before.profiles)
+        #expect(after.outbox == before.outbox)
+        #expect(try await world.store.transferCodeUse(codeHash: APIToken.hash(code.code), eid: EID(eid))?.usedAt == nil)
+    }
 }
