@@ -148,6 +148,25 @@ struct AuditTamperTests {
         }
     }
 
+    /// Verification reads the chain a page at a time; page boundaries neither hide nor invent a problem.
+    @Test(arguments: [1, 2, 3, 7, 1000])
+    func verificationIsIndependentOfThePageSize(_ pageSize: Int) async throws {
+        let (world, directory, path) = try await Self.populated()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let total = try await world.store.auditHead().sequence
+        let intact = try await world.registry.verifyAudit(pageSize: pageSize)
+        #expect(intact.isIntact)
+        #expect(intact.entriesChecked == total)
+        let attacker = try DatabaseQueue(path: path)
+        try await attacker.write { db in
+            try Self.dropTriggers(db)
+            try db.execute(sql: "DELETE FROM audit_log WHERE seq = 6")
+        }
+        let broken = try await world.registry.verifyAudit(pageSize: pageSize)
+        #expect(broken.problem?.contains("entry 6") == true, "\(broken.problem ?? "")")
+        #expect(broken.entriesChecked == 5)
+    }
+
     /// The same attack with the real `sqlite3` shell, as an operator with file access would do it.
     @Test(.enabled(if: PeerTool.isAvailable("sqlite3")))
     func tamperingWithTheSQLiteShellIsDetected() async throws {

@@ -191,6 +191,48 @@ struct CrashResumeTests {
         #expect(outbox.filter { $0.kind == .deviceActivated }.count == count)
         #expect(try await restarted.verifyAudit().isIntact)
     }
+
+    @Test(arguments: [false, true])
+    func transferJobResumesAndUsesTheCodeOncePerDevice(_ applyFatalCommit: Bool) async throws {
+        let directory = try PeerTool.temporaryDirectory("iotreg-crash")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("registry.sqlite").path
+        let world = try await World.make(path: path, configuration: Self.configuration)
+        let count = 330
+        let eids = (1...count).map { Fixture.eid($0) }
+        let create = try await world.registry.submitJob(
+            .create, items: eids.enumerated().map { JobItemInput(eid: $1, iccid: Fixture.iccid($0 + 1)) },
+            defaults: JobDefaults(owner: world.ownerA.id, mno: world.mnoA.id), by: world.asp)
+        try await world.registry.runJob(id: create.id)
+        let activate = try await world.registry.submitJob(
+            .activate, items: eids.map { JobItemInput(eid: $0) }, by: world.asp)
+        try await world.registry.runJob(id: activate.id)
+        let code = try await world.registry.issueTransferCode(for: eids, by: world.owner)
+        let transfer = try await world.registry.submitJob(
+            .transfer, items: eids.map { JobItemInput(eid: $0) }, defaults: JobDefaults(authCode: code.code),
+            by: world.otherASP)
+
+        let crashing = CrashingStore(base: world.store, commitsBeforeCrash: 2, applyFatalCommit: applyFatalCommit)
+        let doomed = Registry(store: crashing, configuration: Self.configuration, clock: world.clock.function)
+        await #expect(throws: CrashingStore.SimulatedCrash.self) { try await doomed.runJob(id: transfer.id) }
+
+        let reopened = try SQLiteRegistryStore(path: path)
+        let restarted = Registry(store: reopened, configuration: Self.configuration, clock: world.clock.function)
+        try await restarted.resumeUnfinishedJobs()
+        let job = try #require(try await reopened.job(id: transfer.id))
+        #expect(job.status == .completed)
+        #expect(job.succeeded == count)
+        #expect(job.failed == 0)
+        for eid in try eids.map(EID.init) {
+            let profiles = try await reopened.profiles(eid: eid)
+            #expect(profiles.map(\.status) == [.revoked, .active])
+            #expect(profiles.last?.aspID == world.aspB.id)
+            #expect(try await reopened.transferCodeUse(codeHash: APIToken.hash(code.code), eid: eid)?.usedAt != nil)
+        }
+        let outbox = try await reopened.outboxEvents(after: 0, limit: 100_000)
+        #expect(outbox.filter { $0.kind == .transferCompleted }.count == count)
+        #expect(try await restarted.verifyAudit().isIntact)
+    }
 }
 
 @Suite("Two registry nodes resume the same job")

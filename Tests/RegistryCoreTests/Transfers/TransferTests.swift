@@ -272,6 +272,44 @@ struct TransferTests {
         #expect(try await world.registry.verifyAudit().isIntact)
     }
 
+    /// A bulk transfer under the window policy leaves every device pending; the registry approves them all, page by
+    /// page, once the window closes.
+    @Test func bulkTransferUnderAWindowIsApprovedInPages() async throws {
+        let clock = TestClock()
+        let world = try await World.make(
+            configuration: RegistryConfiguration(transferPolicy: .window(seconds: 3600), jobBatchSize: 250),
+            clock: clock)
+        let count = 620
+        let eids = (1...count).map { Fixture.eid($0) }
+        let create = try await world.registry.submitJob(
+            .create, items: eids.enumerated().map { JobItemInput(eid: $1, iccid: Fixture.iccid($0 + 1)) },
+            defaults: JobDefaults(owner: world.ownerA.id, mno: world.mnoA.id), by: world.asp)
+        try await world.registry.runJob(id: create.id)
+        let activate = try await world.registry.submitJob(
+            .activate, items: eids.map { JobItemInput(eid: $0) }, by: world.asp)
+        try await world.registry.runJob(id: activate.id)
+        let code = try await world.registry.issueTransferCode(for: eids, by: world.owner)
+        let transfer = try await world.registry.submitJob(
+            .transfer, items: eids.map { JobItemInput(eid: $0) }, defaults: JobDefaults(authCode: code.code),
+            by: world.otherASP)
+        try await world.registry.runJob(id: transfer.id)
+        #expect(try await world.registry.job(id: transfer.id, by: world.otherASP).succeeded == count)
+        let pending = try await world.registry.listDevices(
+            state: .transferPending, after: nil, limit: 1000, by: world.asp)
+        #expect(pending.count == count)
+        // The losing ASP rejects one before the window closes.
+        _ = try await world.registry.rejectTransfer(eids[0], by: world.asp)
+        clock.advance(3599)
+        #expect(try await world.registry.approveDueTransfers() == 0)
+        clock.advance(1)
+        #expect(try await world.registry.approveDueTransfers() == count - 1)
+        let moved = try await world.registry.listDevices(state: .active, after: nil, limit: 1000, by: world.otherASP)
+        #expect(moved.count == count - 1)
+        #expect(try await world.registry.device(eids[0], by: world.asp).aspID == world.aspA.id)
+        #expect(try await world.outbox().filter { $0.kind == .transferCompleted }.count == count - 1)
+        #expect(try await world.registry.verifyAudit().isIntact)
+    }
+
     /// Stores keep milliseconds and round: a clock within a millisecond of the window's end must neither spin
     /// `approveDueTransfers` forever nor count a transfer it did not complete.
     @Test func windowEndWithinAMillisecondDoesNotSpin() async throws {
