@@ -5,7 +5,7 @@ import Testing
 @Suite("EID (ISO/IEC 7064 MOD 97-10 check digits)")
 struct EIDTests {
     /// Known-valid EIDs: the 32-digit number taken modulo 97 is 1 (checked independently with Python's bignums).
-    /// `89001012012341234012345678901224` is the example EID of GSMA SGP.22; the other is SGP.29-shaped.
+    /// Both are widely quoted example EIDs (SGP.22/SGP.29 layout: 89, country, issuer, ..., two check digits).
     static let knownValid = ["89049032123451234512345678901235", "89001012012341234012345678901224"]
 
     /// Reference check: the whole number modulo 97, computed digit by digit independently of the implementation.

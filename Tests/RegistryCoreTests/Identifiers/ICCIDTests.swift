@@ -4,7 +4,7 @@ import Testing
 
 @Suite("ICCID (ITU-T E.118, Luhn check digit)")
 struct ICCIDTests {
-    /// `89014103211118510720` is the ICCID printed in many carrier examples (AT&T test SIM); its Luhn sum is 0 mod 10.
+    /// A widely quoted example ICCID (E.118 layout: 89 telecom, country, issuer, account, Luhn digit).
     static let knownValid = ["89014103211118510720"]
 
     /// Reference Luhn check, written independently of the implementation.
