@@ -124,7 +124,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "RegistryCoreTests", dependencies: ["RegistryCore", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RegistryCoreTests",
+            dependencies: [
+                "RegistryCore", "PeerTesting", "RegistryStoreSQLite", "RegistryTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RegistryAPITests",
             dependencies: [

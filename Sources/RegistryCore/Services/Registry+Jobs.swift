@@ -44,7 +44,8 @@ extension Registry {
             var item = item
             item.owner = item.owner ?? defaults.owner
             item.mno = item.mno ?? defaults.mno
-            if let code = item.authCode ?? defaults.authCode { item.authCodeHash = APIToken.hash(code) }
+            // Only a presented code counts: a caller-supplied hash (read from a database) is no credential.
+            item.authCodeHash = (item.authCode ?? defaults.authCode).map(APIToken.hash)
             item.authCode = nil
             return JobItem(jobID: job.id, index: index, input: item)
         }
@@ -78,45 +79,64 @@ extension Registry {
     public func runJob(id: String, progress: (@Sendable (Job) -> Void)? = nil) async throws {
         guard var job = try await store.job(id: id) else { throw RegistryError.notFound("no job '\(id)'") }
         let principal = try Self.principal(fromSubmitter: job.submitter)
+        var stalled = 0
         while job.status != .completed {
-            let batch = try await store.pendingJobItems(jobID: id, limit: configuration.jobBatchSize)
-            job = try await execute { context in
-                var job = try require(try await self.store.job(id: id))
-                var changes = ChangeSet()
-                try await context.prefetch(batch.compactMap { try? EID($0.input.eid) })
-                if [.activate, .transfer].contains(job.operation) { try await context.reserveRPIDs(batch.count) }
-                for var item in batch {
-                    do {
-                        let itemChanges = try await self.planItem(job.operation, item.input, principal, context)
-                        changes.merge(itemChanges)
-                        item.status = .succeeded
-                        item.message = itemChanges.profileInserts.last.map { "rpid \($0.rpid)" }
-                        job.succeeded += 1
-                    } catch let error as RegistryError {
-                        item.status = .failed
-                        item.errorCode = error.code.description
-                        item.message = error.reason
-                        job.failed += 1
-                    }
-                    job.processed += 1
-                    changes.jobItemUpdates.append(item)
+            let before = job
+            do {
+                job = try await execute { context in
+                    try await self.planBatch(jobID: id, principal: principal, context: context)
                 }
-                job.updatedAt = context.now
-                job.status = job.processed >= job.total ? .completed : .running
-                if job.status == .completed {
-                    job.finishedAt = context.now
-                    changes.audit.append(
-                        AuditDraft(
-                            at: context.now, actor: job.submitter, action: "job.complete", target: "job:\(job.id)",
-                            details: Self.details([
-                                "succeeded": String(job.succeeded), "failed": String(job.failed),
-                            ])))
-                }
-                changes.jobUpdates.append(job)
-                return (changes, job)
+            } catch let error as RegistryError where error.code == .conflict || error.code == .alreadyExists {
+                // Another node (several share one database) committed some of these items first: carry on with
+                // what is left, and give up only if nobody is making progress.
+                job = try require(try await store.job(id: id))
+                stalled = job.processed == before.processed ? stalled + 1 : 0
+                if stalled >= 5 { throw error }
+                continue
             }
             progress?(job)
         }
+    }
+
+    /// Plans the next batch of a job's pending items (fetched here, so a retry never replays a stale batch).
+    private func planBatch(jobID id: String, principal: Principal, context: PlanContext) async throws
+        -> (ChangeSet, Job)
+    {
+        var job = try require(try await self.store.job(id: id))
+        if job.status == .completed { return (ChangeSet(), job) }
+        let batch = try await store.pendingJobItems(jobID: id, limit: configuration.jobBatchSize)
+        var changes = ChangeSet()
+        try await context.prefetch(batch.compactMap { try? EID($0.input.eid) })
+        if [.activate, .transfer].contains(job.operation) { try await context.reserveRPIDs(batch.count) }
+        for var item in batch {
+            do {
+                let itemChanges = try await self.planItem(job.operation, item.input, principal, context)
+                changes.merge(itemChanges)
+                item.status = .succeeded
+                item.message = itemChanges.profileInserts.last.map { "rpid \($0.rpid)" }
+                job.succeeded += 1
+            } catch let error as RegistryError {
+                item.status = .failed
+                item.errorCode = error.code.description
+                item.message = error.reason
+                job.failed += 1
+            }
+            job.processed += 1
+            changes.jobItemUpdates.append(item)
+        }
+        job.updatedAt = context.now
+        job.status = job.processed >= job.total ? .completed : .running
+        if job.status == .completed {
+            job.finishedAt = context.now
+            changes.audit.append(
+                AuditDraft(
+                    at: context.now, actor: job.submitter, action: "job.complete", target: "job:\(job.id)",
+                    details: Self.details([
+                        "succeeded": String(job.succeeded), "failed": String(job.failed),
+                    ])))
+        }
+        changes.jobUpdates.append(job)
+        return (changes, job)
     }
 
     /// Finishes every job a previous process left unfinished (called at start-up).

@@ -81,8 +81,9 @@ extension Registry {
         while true {
             let due = try await store.devicesWithDueTransfers(at: now, limit: configuration.jobBatchSize)
             if due.isEmpty { return completed }
-            try await execute { context in
+            let done = try await execute { context in
                 var changes = ChangeSet()
+                var done = 0
                 try await context.reserveRPIDs(due.count)
                 for device in due {
                     guard let current = try await context.device(device.eid), current.state == .transferPending,
@@ -91,10 +92,14 @@ extension Registry {
                     changes.merge(
                         try await self.planCompleteTransfer(
                             current, to: pending.gainingASPID, actor: "system", context: context))
+                    done += 1
                 }
-                return (changes, ())
+                return (changes, done)
             }
-            completed += due.count
+            // The store compares whole milliseconds, so it may list a transfer due within the next millisecond that
+            // the check above skips: stop when a page completes nothing instead of asking for it forever.
+            if done == 0 { return completed }
+            completed += done
         }
     }
 

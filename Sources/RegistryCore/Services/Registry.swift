@@ -22,8 +22,12 @@ public final class Registry: Sendable {
         self.clock = clock
     }
 
-    /// The current time as the registry sees it (injectable for tests).
-    public var now: Date { clock() }
+    /// The current time as the registry sees it (injectable for tests), in whole milliseconds: the precision every
+    /// store keeps, so what a use case answers equals what a later read returns, and time comparisons made in the
+    /// core agree with the ones the store makes.
+    public var now: Date {
+        Date(timeIntervalSince1970: (clock().timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
 
     // MARK: - authentication
 
