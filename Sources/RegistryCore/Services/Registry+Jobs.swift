@@ -99,12 +99,21 @@ extension Registry {
     }
 
     /// Plans the next batch of a job's pending items (fetched here, so a retry never replays a stale batch).
+    ///
+    /// The batch is read before the job's counters: every runner takes the first pending items, so a runner that
+    /// committed after this batch was read either overlapped it (this commit is refused) or is already counted.
     private func planBatch(jobID id: String, principal: Principal, context: PlanContext) async throws
         -> (ChangeSet, Job)
     {
+        let batch = try await store.pendingJobItems(jobID: id, limit: configuration.jobBatchSize)
         var job = try require(try await self.store.job(id: id))
         if job.status == .completed { return (ChangeSet(), job) }
-        let batch = try await store.pendingJobItems(jobID: id, limit: configuration.jobBatchSize)
+        guard !batch.isEmpty else {
+            throw RegistryError(
+                .unavailable,
+                "job \(id) has no pending items but counts \(job.processed) of \(job.total) processed; its counters "
+                    + "are inconsistent")
+        }
         var changes = ChangeSet()
         try await context.prefetch(batch.compactMap { try? EID($0.input.eid) })
         if [.activate, .transfer].contains(job.operation) { try await context.reserveRPIDs(batch.count) }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PeerTesting
 import RegistryCore
 import RegistryStoreSQLite
@@ -281,5 +282,40 @@ struct ConcurrentResumeTests {
         #expect(audit.filter { $0.action == "job.complete" }.count == 1)
         #expect(try await world.outbox().filter { $0.kind == .deviceRegistered }.count == count)
         #expect(try await world.registry.verifyAudit().isIntact)
+    }
+
+    /// A job whose counters lag its items (damaged, or lost by a buggy runner) is refused, not run forever.
+    @Test func inconsistentCountersAreRefusedNotSpunOn() async throws {
+        let directory = try PeerTool.temporaryDirectory("iotreg-counters")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("registry.sqlite").path
+        let world = try await World.make(path: path)
+        let job = try await world.registry.submitJob(
+            .create, items: [JobItemInput(eid: Fixture.eid(1), iccid: Fixture.iccid(1))],
+            defaults: JobDefaults(owner: world.ownerA.id, mno: world.mnoA.id), by: world.asp)
+        try await world.registry.runJob(id: job.id)
+        let raw = try DatabaseQueue(path: path)
+        try await raw.write { db in
+            try db.execute(
+                sql: "UPDATE jobs SET status = 'running', processed = 0, succeeded = 0 WHERE id = ?",
+                arguments: [job.id])
+        }
+        let finished = TestFlag()
+        let run = Task {
+            defer { finished.set() }
+            try await world.registry.runJob(id: job.id)
+        }
+        var waited = 0
+        while !finished.isSet, waited < 200 {
+            try await Task.sleep(for: .milliseconds(50))
+            waited += 1
+        }
+        guard finished.isSet else {
+            run.cancel()
+            Issue.record("runJob spins on a job with no pending items")
+            return
+        }
+        await #expect(throws: RegistryError(.unavailable, "")) { try await run.value }
+        #expect(try await world.store.device(eid: EID(Fixture.eid(1)))?.version == 1)
     }
 }
