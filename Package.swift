@@ -40,6 +40,7 @@ let package = Package(
         // MARK: level 0: standards, no registry vocabulary
         .target(name: "DNSWire", swiftSettings: swiftSettings),
         .target(name: "DNSSEC", dependencies: ["DNSWire", crypto], swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-dnssec-sign", dependencies: ["DNSSEC", "DNSWire"], swiftSettings: swiftSettings),
         .target(
             name: "PKI",
             dependencies: [

@@ -61,6 +61,34 @@ import Testing
         #expect(sets.allSatisfy { $0.signatures.count == 1 })
     }
 
+    /// IXFR correctness: old zone minus `removed` plus `added` is exactly the new zone, for a change, a refresh
+    /// and a key rollover step.
+    @Test func diffTurnsTheOldZoneIntoTheNewOne() throws {
+        var zone = try Self.make()
+        func check(_ step: (inout SignedZone) throws -> ZoneDiff) throws {
+            let before = Set(zone.records)
+            let diff = try step(&zone)
+            #expect(Set(diff.removed).isSubset(of: before))
+            #expect(before.subtracting(diff.removed).union(diff.added) == Set(zone.records))
+            #expect(Set(diff.added).isDisjoint(with: before))
+        }
+        try check {
+            try $0.apply(
+                ZoneChange(
+                    removals: [TestZone.deviceRecords(2)[0]], removedNames: [TestZone.deviceRecords(3)[1].name],
+                    additions: TestZone.deviceRecords(600) + TestZone.deviceRecords(601)), now: TestZone.now)
+        }
+        try check { try $0.refresh(now: TestZone.now.addingTimeInterval(10 * 86400)) }
+        var keys = zone.keys
+        keys.publishedOnly = [DNSSECKey(role: .zoneSigning)]
+        try check { try $0.replaceKeys(keys, now: TestZone.now) }
+    }
+
+    @Test func signedZoneTextReadsBack() throws {
+        let zone = try Self.make(devices: 5)
+        #expect(try ZoneFileReader().read(zone.masterFile()) == zone.records)
+    }
+
     @Test func noOpChangeKeepsTheSerial() throws {
         var zone = try Self.make()
         let serial = zone.serial

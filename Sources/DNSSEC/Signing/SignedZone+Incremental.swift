@@ -14,17 +14,16 @@ extension SignedZone {
     ///
     /// - Returns: the IXFR-shaped difference (old SOA and removed records; new SOA and added records).
     /// - Throws: ``DNSSECError`` `outOfZone`, `managedType` (RRSIG, NSEC, DNSKEY, SOA), `unsupportedChange` (NS/DS
-    ///   below the apex or data below a delegation), `signingFailed`. On error the zone is unchanged.
+    ///   below the apex or data below a delegation), `signingFailed`. On an input error the zone is unchanged; after `signingFailed`, re-sign it from scratch.
     public mutating func apply(_ change: ZoneChange, now: Date = Date()) throws -> ZoneDiff {
         for r in change.removals + change.additions { try checkChangeable(r.name, r.type) }
         for n in change.removedNames {
             try checkChangeable(n, .a)
             guard n != apex else { throw DNSSECError(.unsupportedChange, "the apex cannot be removed") }
         }
-        var copy = self
-        let diff = try copy.applyUnchecked(change, now: now)
-        self = copy
-        return diff
+        // Mutate in place: copying the zone would cost O(n). Every input check is done above, so only a failure
+        // of the crypto library itself (`signingFailed`) can leave the zone half-changed; re-sign it in full then.
+        return try applyUnchecked(change, now: now)
     }
 
     private func checkChangeable(_ name: DNSName, _ type: RecordType) throws {
