@@ -54,6 +54,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(name: "bench-payload", dependencies: ["Payload", crypto], swiftSettings: swiftSettings),
+
         // MARK: level 2: the registry
         .target(name: "RegistryCore", dependencies: [crypto], swiftSettings: swiftSettings),
 

@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// A software IoT SAFE applet (GSMA IoT.05) speaking APDUs, with the same guarantees as the real one.
 ///
@@ -262,7 +262,8 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
     private static func publicKey(raw: [UInt8], role: IoTSafePersonalisation.KeyRole) throws -> [UInt8] {
         do {
             switch role {
-            case .signature: return Array(try P256.Signing.PrivateKey(rawRepresentation: raw).publicKey.x963Representation)
+            case .signature:
+                return Array(try P256.Signing.PrivateKey(rawRepresentation: raw).publicKey.x963Representation)
             case .keyAgreement:
                 return Array(try P256.KeyAgreement.PrivateKey(rawRepresentation: raw).publicKey.x963Representation)
             }
@@ -300,7 +301,9 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
             return privateKeyTemplate(try keyPair(try reference(tlvs, .privateKey)))
         case 0xC2:
             let id = try reference(tlvs, .publicKey)
-            if let pair = p.keyPairs.first(where: { $0.id == id }) { return publicKeyTemplate(id: id, label: pair.label) }
+            if let pair = p.keyPairs.first(where: { $0.id == id }) {
+                return publicKeyTemplate(id: id, label: pair.label)
+            }
             guard let slot = p.publicKeySlots.first(where: { $0.id == id }) else {
                 throw Refusal(.referencedDataNotFound)
             }

@@ -71,7 +71,8 @@ public struct PayloadVerifier: Sendable {
         }
         // 1. Signer chain up to the held root, then the signature with the signer's key.
         guard let chain = message.protected.x5chain, let leafDER = chain.first else {
-            throw DeviceKitError(.untrustedSigner, "the payload has no x5chain; the registry must include its certificate")
+            throw DeviceKitError(
+                .untrustedSigner, "the payload has no x5chain; the registry must include its certificate")
         }
         let certificates: [Certificate]
         do {
@@ -108,7 +109,8 @@ public struct PayloadVerifier: Sendable {
             throw DeviceKitError(.wrongDevice, "the payload is for EID \(payload.device.eid), this device is \(eid)")
         }
         guard now <= payload.notAfter else {
-            throw DeviceKitError(.expired, "the payload expired at \(payload.notAfter); ask the registry for a fresh one")
+            throw DeviceKitError(
+                .expired, "the payload expired at \(payload.notAfter); ask the registry for a fresh one")
         }
         guard payload.issuedAt <= now.addingTimeInterval(clockSkew) else {
             throw DeviceKitError(.notYetValid, "the payload is issued at \(payload.issuedAt), after now (\(now))")
@@ -120,7 +122,8 @@ public struct PayloadVerifier: Sendable {
             )
         }
         guard payload.registryRoot == Self.der(registryRoot) else {
-            throw DeviceKitError(.rootMismatch, "the payload carries a registry root other than the one this device holds")
+            throw DeviceKitError(
+                .rootMismatch, "the payload carries a registry root other than the one this device holds")
         }
         // 3. The device certificate: chains to the root through its issuing CA, and is for the eSIM's key.
         let deviceCertificate: Certificate
@@ -156,7 +159,8 @@ public struct PayloadVerifier: Sendable {
                 guard let signature = try? P256.Signing.ECDSASignature(derRepresentation: der),
                     caKey.isValidSignature(signature, for: data)
                 else {
-                    throw DeviceKitError(.seedSignatureInvalid, "the issuing CA's signature over the \(what) is invalid")
+                    throw DeviceKitError(
+                        .seedSignatureInvalid, "the issuing CA's signature over the \(what) is invalid")
                 }
             }
         }
