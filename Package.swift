@@ -42,7 +42,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Payload", dependencies: [crypto], exclude: ["RegistryPayload/RegistryPayload.cddl"], swiftSettings: swiftSettings),
+        .target(
+            name: "Payload",
+            dependencies: [crypto],
+            exclude: ["RegistryPayload/RegistryPayload.cddl"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: level 1: the device side (never links the registry)
         .target(
@@ -67,7 +72,11 @@ let package = Package(
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PKITests", dependencies: ["PKI", "PeerTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "PayloadTests", dependencies: ["Payload", "PeerTesting", crypto], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PayloadTests",
+            dependencies: ["Payload", "PeerTesting", crypto],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DeviceKitTests",
             dependencies: [

@@ -175,3 +175,27 @@ import X509
         }
     }
 }
+
+extension PayloadVerifierTests {
+    /// Mutated and truncated deliveries: the verifier throws a DeviceKitError, never traps, never writes.
+    @Test func fuzzedDeliveriesAreRefused() async throws {
+        let good = try signedPayload(sequence: 50)
+        var rng = SplitMix64(state: 0xC05E)
+        for _ in 0..<300 {
+            var bytes = good
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            case 1: bytes.removeLast(Int.random(in: 1..<bytes.count, using: &rng))
+            default:
+                bytes.insert(UInt8.random(in: 0...255, using: &rng), at: Int.random(in: 0...bytes.count, using: &rng))
+            }
+            do {
+                _ = try await verifier.verify(bytes, lastSequence: nil, clientKey: try device.clientKey)
+                // A flip inside an unprotected or unused byte can leave a valid message; it must then equal the original.
+                #expect(try COSESign1(decoding: bytes).payload == (try COSESign1(decoding: good).payload))
+            } catch is DeviceKitError {
+                continue
+            }
+        }
+    }
+}

@@ -70,7 +70,7 @@ public struct PayloadVerifier: Sendable {
             throw DeviceKitError(.malformedPayload, "the delivered payload is not a COSE_Sign1: \(error)")
         }
         // 1. Signer chain up to the held root, then the signature with the signer's key.
-        guard let chain = message.protected.x5chain, let leafDER = chain.first else {
+        guard let chain = message.protected.x5chain, !chain.isEmpty else {
             throw DeviceKitError(
                 .untrustedSigner, "the payload has no x5chain; the registry must include its certificate")
         }
@@ -80,7 +80,6 @@ public struct PayloadVerifier: Sendable {
         } catch {
             throw DeviceKitError(.untrustedSigner, "an x5chain certificate does not parse: \(error)")
         }
-        _ = leafDER
         let signer = certificates[0]
         guard await chains(signer, intermediates: Array(certificates.dropFirst()), at: now) else {
             throw DeviceKitError(
