@@ -160,6 +160,19 @@ import Testing
         #expect(throws: DeviceKitError(.unknownContainer, "")) { try applet.writeFiles([0x44: [1]]) }
     }
 
+    @Test func readFileAnswers6984DuringRemoteFileManagement() throws {
+        let applet = try SimulatedIoTSafeApplet()
+        let client = try IoTSafeClient(applet: applet)
+        try applet.writeFiles([IoTSafePersonalisation.FileID.endpoint: Array("{}".utf8)])
+        applet.beginRemoteFileManagement()
+        Self.expectStatus(.remoteAdminInProgress) {
+            _ = try client.command(
+                0xB0, data: IoTSafeTLV(0x83, [IoTSafePersonalisation.FileID.endpoint]).encoded, le: 0)
+        }
+        try applet.writeFiles([IoTSafePersonalisation.FileID.endpoint: Array("{\"port\":1}".utf8)])
+        #expect(try client.readFile(IoTSafePersonalisation.FileID.endpoint) == Array("{\"port\":1}".utf8))
+    }
+
     @Test func stateSurvivesARebootInA0600File() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("iotsafe-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

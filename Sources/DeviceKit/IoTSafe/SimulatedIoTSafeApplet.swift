@@ -29,6 +29,7 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
         var pendingPut: (id: UInt8, data: [UInt8])?
         var signSessions: [UInt8: Session] = [:]
         var verifySessions: [UInt8: Session] = [:]
+        var remoteAdministrationInProgress = false
     }
 
     struct Session {
@@ -92,12 +93,22 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
 
     // MARK: - OTA remote file management
 
-    /// Writes file containers, all or none, as the MNO's remote file management would (not an applet APDU).
+    /// Marks a remote file management session as started: until ``writeFiles(_:)`` ends it, READ FILE answers
+    /// 6984 (data invalidated, remote administration in progress), as a real eSIM does while the MNO updates files.
+    public func beginRemoteFileManagement() {
+        lock.lock()
+        defer { lock.unlock() }
+        volatile.remoteAdministrationInProgress = true
+    }
+
+    /// Writes file containers, all or none, as the MNO's remote file management would (not an applet APDU), and ends
+    /// any session begun with ``beginRemoteFileManagement()``.
     ///
     /// - Throws: ``DeviceKitError`` `unknownContainer` or `fileTooLarge`; nothing is written then.
     public func writeFiles(_ files: [UInt8: [UInt8]]) throws {
         lock.lock()
         defer { lock.unlock() }
+        defer { volatile.remoteAdministrationInProgress = false }
         for (id, content) in files {
             guard let file = state.personalisation.files.first(where: { $0.id == id }) else {
                 throw DeviceKitError(.unknownContainer, "no file container \(id) was personalised on this applet")
@@ -521,6 +532,7 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
 
     private func readFile(p1: UInt8, p2: UInt8, tlvs: [IoTSafeTLV], le: Int) throws -> [UInt8] {
         guard p1 & 0x80 == 0 else { throw Refusal(.wrongParameters) }
+        guard !volatile.remoteAdministrationInProgress else { throw Refusal(.remoteAdminInProgress) }
         let id = try reference(tlvs, .file)
         guard state.personalisation.files.contains(where: { $0.id == id }) else {
             throw Refusal(.referencedDataNotFound)

@@ -171,6 +171,9 @@ public struct PayloadVerifier: Sendable {
     /// The last accepted sequence is read from the payload file (0x20), the client key from container 1; the Wi-Fi
     /// secret is opened with the eSIM's COMPUTE DH; the files of ``SeedContainerLayout`` are written all at once.
     ///
+    /// The anti-rollback record is the stored payload itself, written only through the MNO's remote file management;
+    /// a stored file that no longer parses counts as "none accepted yet" (the eSIM offers no monotonic counter).
+    ///
     /// - Throws: ``DeviceKitError`` naming the first check that failed; nothing is written then.
     public func accept(
         _ signedPayload: [UInt8],
