@@ -51,7 +51,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Payload", dependencies: [crypto], exclude: ["RegistryPayload/RegistryPayload.cddl"], swiftSettings: swiftSettings),
+        .target(
+            name: "Payload",
+            dependencies: [crypto],
+            exclude: ["RegistryPayload/RegistryPayload.cddl"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: level 1: the device side (never links the registry)
         .target(
@@ -62,6 +67,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+
+        .executableTarget(name: "bench-payload", dependencies: ["Payload", crypto], swiftSettings: swiftSettings),
 
         // MARK: level 2: the registry
         .target(

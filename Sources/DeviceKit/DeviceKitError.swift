@@ -7,7 +7,8 @@ public struct DeviceKitError: Error, Hashable, Sendable, CustomStringConvertible
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Hashable, Sendable {
             case statusWord, malformedResponse, malformedPayload, unsupportedVersion, untrustedSigner, badSignature
-            case wrongDevice, rollback, expired, notYetValid, rootMismatch, certificateKeyMismatch, untrustedDeviceCertificate
+            case wrongDevice, rollback, expired, notYetValid, rootMismatch, certificateKeyMismatch,
+                untrustedDeviceCertificate
             case seedSignatureInvalid, decryptionFailed, stateFile, unknownContainer, fileTooLarge, csrFailed
         }
         private let value: Value

@@ -64,12 +64,16 @@ import X509
         #expect(try c.readFile(ID.rootCertificate) == (try der(registry.root)))
         #expect(try c.readFile(ID.issuingCA) == (try der(registry.issuing)))
         #expect(try c.readFile(ID.aspCertificate) == accepted.payload.asp.certificate)
-        #expect(String(decoding: try c.readFile(ID.endpoint), as: UTF8.self) == #"{"url":"mqtts://mqtt.parkoserv.test:8883","port":8883}"#)
+        #expect(
+            String(decoding: try c.readFile(ID.endpoint), as: UTF8.self)
+                == #"{"url":"mqtts://mqtt.parkoserv.test:8883","port":8883}"#)
         // The seed middleware's checks: files 9 and 10 verify with the issuing CA (file 7) over files 8 and 3.
-        let ca = try #require(P256.Signing.PublicKey(try Certificate(derEncoded: try c.readFile(ID.issuingCA)).publicKey))
+        let ca = try #require(
+            P256.Signing.PublicKey(try Certificate(derEncoded: try c.readFile(ID.issuingCA)).publicKey))
         let endpointSignature = try P256.Signing.ECDSASignature(derRepresentation: try c.readFile(ID.endpointSignature))
         #expect(ca.isValidSignature(endpointSignature, for: try c.readFile(ID.endpoint)))
-        let aspSignature = try P256.Signing.ECDSASignature(derRepresentation: try c.readFile(ID.aspCertificateSignature))
+        let aspSignature = try P256.Signing.ECDSASignature(
+            derRepresentation: try c.readFile(ID.aspCertificateSignature))
         #expect(ca.isValidSignature(aspSignature, for: try c.readFile(ID.aspCertificate)))
         // The next sequence is accepted, the same one again is a replay.
         _ = try await verifier.accept(try signedPayload(sequence: 6), client: c, writer: device.applet)
@@ -108,7 +112,8 @@ import X509
         // Right chain, wrong key (signature by another key under the genuine signer's certificate).
         await expectRefusal(.badSignature, try registry.sign(payload, with: P256.Signing.PrivateKey()))
         // No x5chain at all.
-        let bare = try COSESign1.sign(payload: payload.encoded(), signer: P256COSESigner(privateKey: registry.payloadKey))
+        let bare = try COSESign1.sign(
+            payload: payload.encoded(), signer: P256COSESigner(privateKey: registry.payloadKey))
         await expectRefusal(.untrustedSigner, bare.encoded())
     }
 
@@ -121,7 +126,8 @@ import X509
 
     @Test func refusesWiFiSealedToAnotherKeyAndBadSeedSignatures() async throws {
         let otherKey = P256.KeyAgreement.PrivateKey().publicKey
-        let sealedElsewhere = try registry.payload(sequence: 9, clientKey: try device.clientKey, keyAgreementKey: otherKey)
+        let sealedElsewhere = try registry.payload(
+            sequence: 9, clientKey: try device.clientKey, keyAgreementKey: otherKey)
         await expectRefusal(.decryptionFailed, try registry.sign(sealedElsewhere))
         var badSeed = try registry.payload(sequence: 9, clientKey: try device.clientKey, keyAgreementKey: nil)
         badSeed.seedSignatures?.endpointSignature = Array(
@@ -166,6 +172,30 @@ import X509
             Issue.record("replay after reboot accepted")
         } catch let error as DeviceKitError {
             #expect(error.code == .rollback)
+        }
+    }
+}
+
+extension PayloadVerifierTests {
+    /// Mutated and truncated deliveries: the verifier throws a DeviceKitError, never traps, never writes.
+    @Test func fuzzedDeliveriesAreRefused() async throws {
+        let good = try signedPayload(sequence: 50)
+        var rng = SplitMix64(state: 0xC05E)
+        for _ in 0..<300 {
+            var bytes = good
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            case 1: bytes.removeLast(Int.random(in: 1..<bytes.count, using: &rng))
+            default:
+                bytes.insert(UInt8.random(in: 0...255, using: &rng), at: Int.random(in: 0...bytes.count, using: &rng))
+            }
+            do {
+                _ = try await verifier.verify(bytes, lastSequence: nil, clientKey: try device.clientKey)
+                // A flip inside an unprotected or unused byte can leave a valid message; it must then equal the original.
+                #expect(try COSESign1(decoding: bytes).payload == (try COSESign1(decoding: good).payload))
+            } catch is DeviceKitError {
+                continue
+            }
         }
     }
 }

@@ -66,7 +66,8 @@ import Testing
         let list = try #require(IoTSafeTLV.parse(try client.command(0xCB, p1: 0x01)))
         #expect(list.filter { $0.tag == 0xC1 }.count == 3)
         #expect(list.filter { $0.tag == 0xC3 }.count == 8)
-        let key = try #require(IoTSafeTLV.parse(try client.command(0xCB, p1: 0xC1, data: IoTSafeTLV(0x84, [1]).encoded)))
+        let key = try #require(
+            IoTSafeTLV.parse(try client.command(0xCB, p1: 0xC1, data: IoTSafeTLV(0x84, [1]).encoded)))
         #expect(key.first(0x4B) == [0x13])
         #expect(key.first(0x4A) == [0x00])
     }
@@ -99,7 +100,8 @@ import Testing
         Self.expectStatus(.incorrectData) {
             _ = try client.command(
                 0x2A,
-                data: [IoTSafeTLV(0x84, [1]), IoTSafeTLV(0xA1, [2]), IoTSafeTLV(0x91, [1]), IoTSafeTLV(0x92, [4])].encoded
+                data: [IoTSafeTLV(0x84, [1]), IoTSafeTLV(0xA1, [2]), IoTSafeTLV(0x91, [1]), IoTSafeTLV(0x92, [4])]
+                    .encoded
             )
         }
     }
@@ -119,7 +121,9 @@ import Testing
         let peerSignature = Array(try peer.signature(for: Array("tbs".utf8)).rawRepresentation)
         try client.verify(signature: peerSignature, digest: digest, with: 0x10)
         // A key pair's public half cannot be overwritten.
-        Self.expectStatus(.securityStatusNotSatisfied) { try client.putPublicKey(Array(peer.publicKey.x963Representation), into: 1) }
+        Self.expectStatus(.securityStatusNotSatisfied) {
+            try client.putPublicKey(Array(peer.publicKey.x963Representation), into: 1)
+        }
         Self.expectStatus(.incorrectData) { try client.putPublicKey([UInt8](repeating: 4, count: 65)) }
     }
 
@@ -150,8 +154,23 @@ import Testing
         #expect(try client.readFile(2) == certificate)
         #expect(try client.readFile(0x20).isEmpty)
         Self.expectStatus(.referencedDataNotFound) { _ = try client.readFile(0x44) }
-        #expect(throws: DeviceKitError(.fileTooLarge, "")) { try applet.writeFiles([8: Array(repeating: 1, count: 257)]) }
+        #expect(throws: DeviceKitError(.fileTooLarge, "")) {
+            try applet.writeFiles([8: Array(repeating: 1, count: 257)])
+        }
         #expect(throws: DeviceKitError(.unknownContainer, "")) { try applet.writeFiles([0x44: [1]]) }
+    }
+
+    @Test func readFileAnswers6984DuringRemoteFileManagement() throws {
+        let applet = try SimulatedIoTSafeApplet()
+        let client = try IoTSafeClient(applet: applet)
+        try applet.writeFiles([IoTSafePersonalisation.FileID.endpoint: Array("{}".utf8)])
+        applet.beginRemoteFileManagement()
+        Self.expectStatus(.remoteAdminInProgress) {
+            _ = try client.command(
+                0xB0, data: IoTSafeTLV(0x83, [IoTSafePersonalisation.FileID.endpoint]).encoded, le: 0)
+        }
+        try applet.writeFiles([IoTSafePersonalisation.FileID.endpoint: Array("{\"port\":1}".utf8)])
+        #expect(try client.readFile(IoTSafePersonalisation.FileID.endpoint) == Array("{\"port\":1}".utf8))
     }
 
     @Test func stateSurvivesARebootInA0600File() throws {
@@ -183,7 +202,8 @@ import Testing
         _ = try client.generateKeyPair(in: 1)
         let seeds: [[UInt8]] = [
             [UInt8](hex: "01A4040007A0000005590010"), [UInt8](hex: "012A00000D840101A1010391020001920104"),
-            [UInt8](hex: "01B9000003840101"), [UInt8](hex: "01B0000003830102FF"), [UInt8](hex: "01D880000734054903860104"),
+            [UInt8](hex: "01B9000003840101"), [UInt8](hex: "01B0000003830102FF"),
+            [UInt8](hex: "01D880000734054903860104"),
         ]
         var rng = SplitMix64(state: 0x5AFE)
         for i in 0..<20_000 {

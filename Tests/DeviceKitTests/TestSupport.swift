@@ -112,7 +112,8 @@ struct TestRegistry {
     }
 
     func deviceCertificate(for key: P256.Signing.PublicKey, rpid: UInt64 = 16) throws -> Certificate {
-        try Self.leaf("\(rpid).\(Self.eid).iotregistry.test", key: key, issuer: issuing.subject, issuerKey: issuingKey, now: now)
+        try Self.leaf(
+            "\(rpid).\(Self.eid).iotregistry.test", key: key, issuer: issuing.subject, issuerKey: issuingKey, now: now)
     }
 
     /// A payload for the device whose eSIM holds `clientKey` and `keyAgreementKey`.
@@ -125,7 +126,9 @@ struct TestRegistry {
         seedSignatures: Bool = true
     ) throws -> RegistryPayload {
         let aspCertificate = try der(
-            Self.leaf("mqtt.parkoserv.test", key: P256.Signing.PrivateKey().publicKey, issuer: issuing.subject, issuerKey: issuingKey, now: now)
+            Self.leaf(
+                "mqtt.parkoserv.test", key: P256.Signing.PrivateKey().publicKey, issuer: issuing.subject,
+                issuerKey: issuingKey, now: now)
         )
         let asp = RegistryPayload.ASPEndpoint(
             fqdn: "mqtt.parkoserv.test",
@@ -151,7 +154,9 @@ struct TestRegistry {
             ),
             asp: asp,
             registryRoot: try der(root),
-            resolver: .init(address: "127.0.0.1", authenticationName: "dot.iotregistry.test", spkiSHA256: Array(repeating: 1, count: 32)),
+            resolver: .init(
+                address: "127.0.0.1", authenticationName: "dot.iotregistry.test",
+                spkiSHA256: Array(repeating: 1, count: 32)),
             trustAnchors: DNSTrustAnchor.ianaRoot,
             wifi: try keyAgreementKey.map {
                 try RegistryPayload.WiFi.seal(ssid: "city", passphrase: "s3cret-wifi", to: $0, eid: eid)
@@ -161,7 +166,9 @@ struct TestRegistry {
         )
     }
 
-    func sign(_ payload: RegistryPayload, with key: P256.Signing.PrivateKey? = nil, chain: [Certificate]? = nil) throws -> [UInt8] {
+    func sign(_ payload: RegistryPayload, with key: P256.Signing.PrivateKey? = nil, chain: [Certificate]? = nil) throws
+        -> [UInt8]
+    {
         try payload.signed(
             by: P256COSESigner(privateKey: key ?? payloadKey),
             keyID: Array(SHA256.hash(data: payloadKey.publicKey.derRepresentation)),
@@ -185,5 +192,7 @@ struct TestDevice {
     }
 
     var clientKey: P256.Signing.PublicKey { get throws { try client.signingPublicKey() } }
-    var keyAgreementKey: P256.KeyAgreement.PublicKey { get throws { try IoTSafeKeyAgreement(client: client).publicKey } }
+    var keyAgreementKey: P256.KeyAgreement.PublicKey {
+        get throws { try IoTSafeKeyAgreement(client: client).publicKey }
+    }
 }

@@ -9,11 +9,13 @@ import Testing
     static let info = [UInt8](hex: "4f6465206f6e2061204772656369616e2055726e")
     static let skEm = [UInt8](hex: "4995788ef4b9d6132b249ce59a77281493eb39af373d236a1fe415cb0c2d7beb")
     static let pkEm = [UInt8](
-        hex: "04a92719c6195d5085104f469a8b9814d5838ff72b60501e2c4466e5e67b325ac98536d7b61a1af4b78e5b7f951c0900be863c403ce65c9bfcb9382657222d18c4"
+        hex:
+            "04a92719c6195d5085104f469a8b9814d5838ff72b60501e2c4466e5e67b325ac98536d7b61a1af4b78e5b7f951c0900be863c403ce65c9bfcb9382657222d18c4"
     )
     static let skRm = [UInt8](hex: "f3ce7fdae57e1a310d87f1ebbde6f328be0a99cdbcadf4d6589cf29de4b8ffd2")
     static let pkRm = [UInt8](
-        hex: "04fe8c19ce0905191ebc298a9245792531f26f0cece2460639e8bc39cb7f706a826a779b4cf969b8a0e539c7f62fb3d30ad6aa8f80e30f1d128aafd68a2ce72ea0"
+        hex:
+            "04fe8c19ce0905191ebc298a9245792531f26f0cece2460639e8bc39cb7f706a826a779b4cf969b8a0e539c7f62fb3d30ad6aa8f80e30f1d128aafd68a2ce72ea0"
     )
     static let sharedSecret = [UInt8](hex: "c0d26aeab536609a572b07695d933b589dcf363ff9d93c93adea537aeabb8cb8")
     static let key = [UInt8](hex: "868c066ef58aae6dc589b6cfdd18f97e")

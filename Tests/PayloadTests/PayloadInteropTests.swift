@@ -102,7 +102,8 @@ import Testing
             .joined(separator: " ")
         let parts = try Self.python(Self.hpkeScript, stdin: input).split(separator: " ").map(String.init)
         try #require(parts.count == 2)
-        let message = HPKEBaseMode.SealedMessage(encapsulatedKey: [UInt8](hex: parts[0]), ciphertext: [UInt8](hex: parts[1]))
+        let message = HPKEBaseMode.SealedMessage(
+            encapsulatedKey: [UInt8](hex: parts[0]), ciphertext: [UInt8](hex: parts[1]))
         let opened = try HPKEBaseMode.open(
             message,
             using: P256HPKEKeyAgreement(privateKey: recipient),

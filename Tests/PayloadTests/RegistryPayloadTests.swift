@@ -8,7 +8,8 @@ import Testing
 enum SamplePayload {
     static let eid = "89049032123451234512345678901235"
 
-    static func make(sequence: UInt64 = 7, wifiRecipient: P256.KeyAgreement.PublicKey? = nil) throws -> RegistryPayload {
+    static func make(sequence: UInt64 = 7, wifiRecipient: P256.KeyAgreement.PublicKey? = nil) throws -> RegistryPayload
+    {
         let wifi = try wifiRecipient.map {
             try RegistryPayload.WiFi.seal(ssid: "city-meters", passphrase: "correct horse", to: $0, eid: eid)
         }

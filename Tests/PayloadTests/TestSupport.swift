@@ -47,7 +47,8 @@ enum Fuzz {
                 case 1 where !bytes.isEmpty:
                     bytes.removeLast(Int.random(in: 1...bytes.count, using: &rng))
                 case 2:
-                    bytes.insert(UInt8.random(in: 0...255, using: &rng), at: Int.random(in: 0...bytes.count, using: &rng))
+                    bytes.insert(
+                        UInt8.random(in: 0...255, using: &rng), at: Int.random(in: 0...bytes.count, using: &rng))
                 default:
                     for _ in 0..<3 where !bytes.isEmpty {
                         bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)

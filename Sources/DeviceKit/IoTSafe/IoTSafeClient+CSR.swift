@@ -1,6 +1,6 @@
 import Crypto
-public import X509
 import SwiftASN1
+public import X509
 
 // RFC 2986 §4:
 //   CertificationRequest ::= SEQUENCE {

@@ -161,7 +161,8 @@ public struct IoTSafeClient: Sendable {
     static func send(_ applet: any IoTSafeApplet, _ apdu: [UInt8]) throws -> [UInt8] {
         let response = try applet.transmit(apdu)
         guard response.count >= 2 else {
-            throw DeviceKitError(.malformedResponse, "the applet answered \(response.count) bytes, without a status word")
+            throw DeviceKitError(
+                .malformedResponse, "the applet answered \(response.count) bytes, without a status word")
         }
         let sw = UInt16(response[response.count - 2]) << 8 | UInt16(response[response.count - 1])
         guard sw == IoTSafeStatusWord.ok.rawValue else {

@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// A software IoT SAFE applet (GSMA IoT.05) speaking APDUs, with the same guarantees as the real one.
 ///
@@ -29,6 +29,7 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
         var pendingPut: (id: UInt8, data: [UInt8])?
         var signSessions: [UInt8: Session] = [:]
         var verifySessions: [UInt8: Session] = [:]
+        var remoteAdministrationInProgress = false
     }
 
     struct Session {
@@ -92,12 +93,22 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
 
     // MARK: - OTA remote file management
 
-    /// Writes file containers, all or none, as the MNO's remote file management would (not an applet APDU).
+    /// Marks a remote file management session as started: until ``writeFiles(_:)`` ends it, READ FILE answers
+    /// 6984 (data invalidated, remote administration in progress), as a real eSIM does while the MNO updates files.
+    public func beginRemoteFileManagement() {
+        lock.lock()
+        defer { lock.unlock() }
+        volatile.remoteAdministrationInProgress = true
+    }
+
+    /// Writes file containers, all or none, as the MNO's remote file management would (not an applet APDU), and ends
+    /// any session begun with ``beginRemoteFileManagement()``.
     ///
     /// - Throws: ``DeviceKitError`` `unknownContainer` or `fileTooLarge`; nothing is written then.
     public func writeFiles(_ files: [UInt8: [UInt8]]) throws {
         lock.lock()
         defer { lock.unlock() }
+        defer { volatile.remoteAdministrationInProgress = false }
         for (id, content) in files {
             guard let file = state.personalisation.files.first(where: { $0.id == id }) else {
                 throw DeviceKitError(.unknownContainer, "no file container \(id) was personalised on this applet")
@@ -262,7 +273,8 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
     private static func publicKey(raw: [UInt8], role: IoTSafePersonalisation.KeyRole) throws -> [UInt8] {
         do {
             switch role {
-            case .signature: return Array(try P256.Signing.PrivateKey(rawRepresentation: raw).publicKey.x963Representation)
+            case .signature:
+                return Array(try P256.Signing.PrivateKey(rawRepresentation: raw).publicKey.x963Representation)
             case .keyAgreement:
                 return Array(try P256.KeyAgreement.PrivateKey(rawRepresentation: raw).publicKey.x963Representation)
             }
@@ -300,7 +312,9 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
             return privateKeyTemplate(try keyPair(try reference(tlvs, .privateKey)))
         case 0xC2:
             let id = try reference(tlvs, .publicKey)
-            if let pair = p.keyPairs.first(where: { $0.id == id }) { return publicKeyTemplate(id: id, label: pair.label) }
+            if let pair = p.keyPairs.first(where: { $0.id == id }) {
+                return publicKeyTemplate(id: id, label: pair.label)
+            }
             guard let slot = p.publicKeySlots.first(where: { $0.id == id }) else {
                 throw Refusal(.referencedDataNotFound)
             }
@@ -518,6 +532,7 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
 
     private func readFile(p1: UInt8, p2: UInt8, tlvs: [IoTSafeTLV], le: Int) throws -> [UInt8] {
         guard p1 & 0x80 == 0 else { throw Refusal(.wrongParameters) }
+        guard !volatile.remoteAdministrationInProgress else { throw Refusal(.remoteAdminInProgress) }
         let id = try reference(tlvs, .file)
         guard state.personalisation.files.contains(where: { $0.id == id }) else {
             throw Refusal(.referencedDataNotFound)

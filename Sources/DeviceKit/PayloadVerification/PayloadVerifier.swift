@@ -70,8 +70,9 @@ public struct PayloadVerifier: Sendable {
             throw DeviceKitError(.malformedPayload, "the delivered payload is not a COSE_Sign1: \(error)")
         }
         // 1. Signer chain up to the held root, then the signature with the signer's key.
-        guard let chain = message.protected.x5chain, let leafDER = chain.first else {
-            throw DeviceKitError(.untrustedSigner, "the payload has no x5chain; the registry must include its certificate")
+        guard let chain = message.protected.x5chain, !chain.isEmpty else {
+            throw DeviceKitError(
+                .untrustedSigner, "the payload has no x5chain; the registry must include its certificate")
         }
         let certificates: [Certificate]
         do {
@@ -79,7 +80,6 @@ public struct PayloadVerifier: Sendable {
         } catch {
             throw DeviceKitError(.untrustedSigner, "an x5chain certificate does not parse: \(error)")
         }
-        _ = leafDER
         let signer = certificates[0]
         guard await chains(signer, intermediates: Array(certificates.dropFirst()), at: now) else {
             throw DeviceKitError(
@@ -108,7 +108,8 @@ public struct PayloadVerifier: Sendable {
             throw DeviceKitError(.wrongDevice, "the payload is for EID \(payload.device.eid), this device is \(eid)")
         }
         guard now <= payload.notAfter else {
-            throw DeviceKitError(.expired, "the payload expired at \(payload.notAfter); ask the registry for a fresh one")
+            throw DeviceKitError(
+                .expired, "the payload expired at \(payload.notAfter); ask the registry for a fresh one")
         }
         guard payload.issuedAt <= now.addingTimeInterval(clockSkew) else {
             throw DeviceKitError(.notYetValid, "the payload is issued at \(payload.issuedAt), after now (\(now))")
@@ -120,7 +121,8 @@ public struct PayloadVerifier: Sendable {
             )
         }
         guard payload.registryRoot == Self.der(registryRoot) else {
-            throw DeviceKitError(.rootMismatch, "the payload carries a registry root other than the one this device holds")
+            throw DeviceKitError(
+                .rootMismatch, "the payload carries a registry root other than the one this device holds")
         }
         // 3. The device certificate: chains to the root through its issuing CA, and is for the eSIM's key.
         let deviceCertificate: Certificate
@@ -156,7 +158,8 @@ public struct PayloadVerifier: Sendable {
                 guard let signature = try? P256.Signing.ECDSASignature(derRepresentation: der),
                     caKey.isValidSignature(signature, for: data)
                 else {
-                    throw DeviceKitError(.seedSignatureInvalid, "the issuing CA's signature over the \(what) is invalid")
+                    throw DeviceKitError(
+                        .seedSignatureInvalid, "the issuing CA's signature over the \(what) is invalid")
                 }
             }
         }
@@ -167,6 +170,9 @@ public struct PayloadVerifier: Sendable {
     ///
     /// The last accepted sequence is read from the payload file (0x20), the client key from container 1; the Wi-Fi
     /// secret is opened with the eSIM's COMPUTE DH; the files of ``SeedContainerLayout`` are written all at once.
+    ///
+    /// The anti-rollback record is the stored payload itself, written only through the MNO's remote file management;
+    /// a stored file that no longer parses counts as "none accepted yet" (the eSIM offers no monotonic counter).
     ///
     /// - Throws: ``DeviceKitError`` naming the first check that failed; nothing is written then.
     public func accept(

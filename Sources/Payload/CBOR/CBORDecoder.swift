@@ -116,7 +116,8 @@ extension CBORDecoder {
             case 4:
                 let count = try argument(info)
                 guard count <= UInt64(remaining) else {
-                    throw PayloadError(.truncated, "CBOR array claims \(count) items but only \(remaining) bytes remain")
+                    throw PayloadError(
+                        .truncated, "CBOR array claims \(count) items but only \(remaining) bytes remain")
                 }
                 var items: [CBOR] = []
                 items.reserveCapacity(Int(count))

@@ -112,7 +112,8 @@ extension RegistryPayload {
                 tlsa: try r.optional(6).map(TLSAReference.init(cbor:))
             )
             guard certificate != nil || tlsa != nil else {
-                throw PayloadError(.missingField, "ASP endpoint has neither a certificate (key 5) nor a TLSA reference (6)")
+                throw PayloadError(
+                    .missingField, "ASP endpoint has neither a certificate (key 5) nor a TLSA reference (6)")
             }
         }
     }
