@@ -22,7 +22,9 @@ import PeerTesting
 
     @Test func descriptionsNeverShowKeys() throws {
         let signer = try InMemoryKeyStore().generateKey(label: "k", algorithm: .ecdsaP384)
-        let text = "\(signer) \(String(reflecting: signer))"
+        var dumped = ""
+        dump(signer, to: &dumped)
+        let text = "\(signer) \(String(reflecting: signer)) \(dumped)"
         #expect(text.contains("k"))
         let raw = try #require(signer as? SoftwareSigner).rawScalar
         #expect(!text.contains(Hex.string(raw)))
