@@ -138,4 +138,39 @@ import PeerTesting
         )
         #expect(response.responses.first?.status == .good)
     }
+
+    // Peer: a delegated responder certificate (id-kp-OCSPSigning) is accepted by `openssl ocsp` too.
+    @Test(.enabled(if: PeerTool.isAvailable("openssl")))
+    func delegatedResponder() throws {
+        let s = try Setup()
+        let store = InMemoryKeyStore()
+        let key = try store.generateKey(label: "ocsp", algorithm: .ecdsaP256)
+        let cert = try OCSPResponderCertificateProfile(publicKey: key.publicKey, commonName: "IoT Registry OCSP")
+            .issue(by: s.ca)
+        let delegate = try OCSPDelegate(certificate: cert, signer: key)
+        #expect(throws: PKIError(.mismatchedKey, "")) { try OCSPDelegate(certificate: s.good, signer: key) }
+        let clientCert = try DeviceCertificateProfile(
+            publicKey: key.publicKey, rpid: 1, eid: Fixtures.eid, zone: Fixtures.zone, urls: try Fixtures.urls()
+        ).issue(by: s.ca)
+        #expect(throws: PKIError(.invalidArgument, "")) { try OCSPDelegate(certificate: clientCert, signer: key) }
+        let responder = OCSPResponder(authorities: [s.ca], delegates: [delegate])
+        let request = try OCSPRequest.derEncoded(for: s.revoked, issuer: s.ca.certificate)
+        let answer = responder.respond(to: request, lookup: s.lookup)
+        let parsed = try OCSPResponse(derEncoded: answer)
+        #expect(parsed.isSigned(by: cert))
+        #expect(!parsed.isSigned(by: s.ca.certificate))
+
+        let dir = try PeerTool.temporaryDirectory("pki-ocsp-delegated")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let issuing = try Fixtures.write(dir, "issuing.pem", s.ca.certificate.pemString)
+        let chain = try Fixtures.write(dir, "chain.pem", [s.ca.certificate, s.h.root.certificate].pemString)
+        let certPath = try Fixtures.write(dir, "revoked.pem", s.revoked.pemString)
+        let respPath = try Fixtures.write(dir, "resp.der", answer)
+        let checked = try PeerTool.run(
+            "openssl",
+            ["ocsp", "-respin", respPath, "-issuer", issuing, "-cert", certPath, "-CAfile", chain, "-no_nonce"]
+        )
+        #expect(checked.status == 0 && checked.output.contains("Response verify OK"), "\(checked.output)")
+        #expect(checked.stdout.contains("\(certPath): revoked"), "\(checked.output)")
+    }
 }

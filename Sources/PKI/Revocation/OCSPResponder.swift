@@ -51,6 +51,8 @@ public struct OCSPResponder: Sendable {
     public let authorities: [CertificateAuthority]
     /// How long an answer may be cached: `nextUpdate - thisUpdate` (default one hour).
     public var responseValidity: TimeInterval
+    /// Delegated responders, used instead of the CA key for the CA that issued them.
+    public let delegates: [OCSPDelegate]
 
     private struct Hashes: Sendable {
         let authority: CertificateAuthority
@@ -58,8 +60,13 @@ public struct OCSPResponder: Sendable {
     }
     private let hashes: [Hashes]
 
-    public init(authorities: [CertificateAuthority], responseValidity: TimeInterval = 3_600) {
+    /// - Parameters:
+    ///   - authorities: the CAs to answer for.
+    ///   - delegates: optional delegated responders; a CA with one has its answers signed by the delegate.
+    ///   - responseValidity: `nextUpdate - thisUpdate` of each answer.
+    public init(authorities: [CertificateAuthority], delegates: [OCSPDelegate] = [], responseValidity: TimeInterval = 3_600) {
         self.authorities = authorities
+        self.delegates = delegates
         self.responseValidity = responseValidity
         hashes = authorities.map { authority in
             var name = DER.Serializer()
@@ -117,8 +124,15 @@ public struct OCSPResponder: Sendable {
                 answers.append((certID, .unknown))
             }
         }
+        let delegate = delegates.first { d in
+            d.certificate.issuer == signerCA.certificate.subject
+                && (try? d.certificate.extensions.authorityKeyIdentifier?.keyIdentifier).flatMap { $0.map(Array.init) }
+                    == signerCA.keyIdentifier.bytes
+        }
+        let signer: (certificate: Certificate, key: any KeyStoreSigner) =
+            delegate.map { ($0.certificate, $0.signer) } ?? (signerCA.certificate, signerCA.signer)
         let basic = try Self.basicResponse(
-            signer: signerCA, answers: answers, nonce: request.nonceExtensionValue, now: now, validity: responseValidity
+            signer: signer, answers: answers, nonce: request.nonceExtensionValue, now: now, validity: responseValidity
         )
         var coder = DER.Serializer()
         try coder.appendConstructedNode(identifier: .sequence) { coder in
@@ -139,7 +153,7 @@ public struct OCSPResponder: Sendable {
     }
 
     private static func basicResponse(
-        signer: CertificateAuthority,
+        signer: (certificate: Certificate, key: any KeyStoreSigner),
         answers: [(OCSPCertID, OCSPCertStatus)],
         nonce: [UInt8]?,
         now: Date,
@@ -188,11 +202,11 @@ public struct OCSPResponder: Sendable {
             }
         }
         let tbsBytes = tbs.serializedBytes
-        let signature = try signer.signTBS(tbsBytes)
+        let signature = try signer.key.sign(tbsBytes)
         var coder = DER.Serializer()
         try coder.appendConstructedNode(identifier: .sequence) { coder in
             coder.serializeRawBytes(tbsBytes)
-            try AlgorithmIdentifiers.serializeSignature(signer.signatureAlgorithm, into: &coder)
+            try AlgorithmIdentifiers.serializeSignature(signer.key.algorithm.signatureAlgorithm, into: &coder)
             try coder.serialize(ASN1BitString(bytes: signature[...]))
             try coder.serialize(explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific) { coder in
                 try coder.appendConstructedNode(identifier: .sequence) { try $0.serialize(signer.certificate) }
