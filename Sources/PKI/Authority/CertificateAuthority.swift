@@ -29,15 +29,15 @@ public struct CertificateAuthority: Sendable {
         self.certificate = certificate
         self.issuers = issuers
         self.signer = signer
+        if let ski = try? certificate.extensions.subjectKeyIdentifier {
+            keyIdentifier = KeyIdentifier(bytes: Array(ski.keyIdentifier))
+        } else {
+            keyIdentifier = KeyIdentifier(publicKey: certificate.publicKey)
+        }
     }
 
     /// The CA's subject key identifier: the AKI of everything it issues, the `<AKI>` of its URLs.
-    public var keyIdentifier: KeyIdentifier {
-        if let ski = try? certificate.extensions.subjectKeyIdentifier {
-            return KeyIdentifier(bytes: Array(ski.keyIdentifier))
-        }
-        return KeyIdentifier(publicKey: certificate.publicKey)
-    }
+    public let keyIdentifier: KeyIdentifier
 
     /// This CA and the CAs above it, this CA first: what a TLS peer or `openssl verify -untrusted` needs.
     public var chain: [Certificate] { [certificate] + issuers }
