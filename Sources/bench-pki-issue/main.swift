@@ -13,7 +13,7 @@ import SwiftASN1
 import X509
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let seconds = CommandLine.arguments.count > 1 ? Double(CommandLine.arguments[1]) ?? 3 : 3
@@ -115,9 +115,11 @@ for (multi, ours) in [(1, one), (2, two)] {
     let limit = 1 / (1 / speed.sign + 1 / speed.verify)
     print(
         String(
-            format: "  openssl speed ecdsap256 x%d: sign %.0f/s verify %.0f/s -> limit %.0f issuances/s; iotreg/limit = %.2f",
+            format:
+                "  openssl speed ecdsap256 x%d: sign %.0f/s verify %.0f/s -> limit %.0f issuances/s; iotreg/limit = %.2f",
             multi, speed.sign, speed.verify, limit, (multi == 1 ? ours.cpu : ours.wall) / limit
         )
-            + (multi == 1 ? " (per CPU-second, as openssl speed counts)" : " (wall clock, as openssl speed -multi counts)")
+            + (multi == 1
+                ? " (per CPU-second, as openssl speed counts)" : " (wall clock, as openssl speed -multi counts)")
     )
 }

@@ -1,8 +1,8 @@
+import Crypto
 import Foundation
+import PeerTesting
 import Testing
 import X509
-import Crypto
-import PeerTesting
 
 @testable import PKI
 
@@ -97,7 +97,9 @@ import PeerTesting
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try SoftwareKeyStore(directory: dir, secret: try .keyFile(at: dir.appendingPathComponent("s")))
         for label in ["", "../x", ".hidden", "a/b", String(repeating: "a", count: 65)] {
-            #expect(throws: PKIError(.invalidArgument, "")) { try store.generateKey(label: label, algorithm: .ecdsaP256) }
+            #expect(throws: PKIError(.invalidArgument, "")) {
+                try store.generateKey(label: label, algorithm: .ecdsaP256)
+            }
         }
         let loose = dir.appendingPathComponent("loose")
         try Data(repeating: 7, count: 32).write(to: loose)

@@ -1,7 +1,7 @@
 import Foundation
+import PeerTesting
 import Testing
 import X509
-import PeerTesting
 
 @testable import PKI
 
@@ -26,7 +26,9 @@ import PeerTesting
         func lookup(_ aki: KeyIdentifier, _ serial: Certificate.SerialNumber) -> OCSPCertStatus {
             guard aki == ca.keyIdentifier else { return .unknown }
             if serial == good.serialNumber { return .good }
-            if serial == revoked.serialNumber { return .revoked(time: OCSPResponderTests.revokedAt, reason: .superseded) }
+            if serial == revoked.serialNumber {
+                return .revoked(time: OCSPResponderTests.revokedAt, reason: .superseded)
+            }
             return .unknown
         }
     }
@@ -78,7 +80,8 @@ import PeerTesting
 
     @Test func responseParserNeverTraps() throws {
         let s = try Setup()
-        let answer = s.responder.respond(to: try OCSPRequest.derEncoded(for: s.good, issuer: s.ca.certificate), lookup: s.lookup)
+        let answer = s.responder.respond(
+            to: try OCSPRequest.derEncoded(for: s.good, issuer: s.ca.certificate), lookup: s.lookup)
         for input in Fixtures.mutations(of: answer, count: 2_000, seed: 1) { _ = try? OCSPResponse(derEncoded: input) }
     }
 
@@ -97,7 +100,8 @@ import PeerTesting
             let made = try PeerTool.run("openssl", ["ocsp", "-issuer", issuing, "-cert", certPath, "-reqout", reqPath])
             #expect(made.status == 0, "\(made.output)")
             let request = Array(try Data(contentsOf: URL(fileURLWithPath: reqPath)))
-            let respPath = try Fixtures.write(dir, "\(name)-resp.der", s.responder.respond(to: request, lookup: s.lookup))
+            let respPath = try Fixtures.write(
+                dir, "\(name)-resp.der", s.responder.respond(to: request, lookup: s.lookup))
             let withNonce = try PeerTool.run(
                 "openssl", ["ocsp", "-reqin", reqPath, "-respin", respPath, "-CAfile", chain, "-resp_text"]
             )
@@ -118,7 +122,10 @@ import PeerTesting
             )
             let checked = try PeerTool.run(
                 "openssl",
-                ["ocsp", "-respin", plainResp, "-issuer", issuing, "-cert", certPath, "-CAfile", chain, "-resp_text", "-no_nonce"]
+                [
+                    "ocsp", "-respin", plainResp, "-issuer", issuing, "-cert", certPath, "-CAfile", chain, "-resp_text",
+                    "-no_nonce",
+                ]
             )
             #expect(checked.status == 0, "\(checked.output)")
             #expect(checked.output.contains("Response verify OK"), "\(checked.output)")
@@ -131,10 +138,12 @@ import PeerTesting
         // A SHA-256 CertID is matched too.
         let certPath = try Fixtures.write(dir, "good.pem", s.good.pemString)
         let reqPath = dir.appendingPathComponent("sha256-req.der").path
-        let made = try PeerTool.run("openssl", ["ocsp", "-sha256", "-issuer", issuing, "-cert", certPath, "-reqout", reqPath])
+        let made = try PeerTool.run(
+            "openssl", ["ocsp", "-sha256", "-issuer", issuing, "-cert", certPath, "-reqout", reqPath])
         #expect(made.status == 0, "\(made.output)")
         let response = try OCSPResponse(
-            derEncoded: s.responder.respond(to: Array(try Data(contentsOf: URL(fileURLWithPath: reqPath))), lookup: s.lookup)
+            derEncoded: s.responder.respond(
+                to: Array(try Data(contentsOf: URL(fileURLWithPath: reqPath))), lookup: s.lookup)
         )
         #expect(response.responses.first?.status == .good)
     }

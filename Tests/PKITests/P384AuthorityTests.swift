@@ -1,7 +1,7 @@
 import Foundation
+import PeerTesting
 import Testing
 import X509
-import PeerTesting
 
 @testable import PKI
 
@@ -16,7 +16,8 @@ import PeerTesting
         let ca = try #require(h.issuing["big"])
         let device = try Fixtures.deviceCertificate(ca)
         let crl = try CertificateRevocationList(
-            issuer: ca, revoked: [.init(serialNumber: device.serialNumber, revocationDate: Date(), reason: .keyCompromise)],
+            issuer: ca,
+            revoked: [.init(serialNumber: device.serialNumber, revocationDate: Date(), reason: .keyCompromise)],
             crlNumber: 1
         )
         let ocsp = try OCSPResponse(

@@ -17,7 +17,9 @@ struct SoftwareSigner: KeyStoreSigner, CustomStringConvertible, CustomDebugStrin
         switch algorithm {
         case .ecdsaP256: return SoftwareSigner(label: label, key: .p256(P256.Signing.PrivateKey()))
         case .ecdsaP384: return SoftwareSigner(label: label, key: .p384(P384.Signing.PrivateKey()))
-        default: throw PKIError(.unsupportedKey, "key algorithm '\(algorithm)' is not supported; use ecdsa-p256 or ecdsa-p384")
+        default:
+            throw PKIError(
+                .unsupportedKey, "key algorithm '\(algorithm)' is not supported; use ecdsa-p256 or ecdsa-p384")
         }
     }
 

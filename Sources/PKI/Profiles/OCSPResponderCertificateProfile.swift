@@ -1,6 +1,6 @@
 public import Foundation
-public import X509
 import SwiftASN1
+public import X509
 
 /// A delegated OCSP responder certificate (RFC 6960 §4.2.2.2): lets a separate, short-lived key sign OCSP answers so
 /// the issuing CA's key can stay in the HSM and be used rarely.
@@ -47,10 +47,13 @@ public struct OCSPDelegate: Sendable {
     /// Pairs the certificate with its key; refuses a mismatched key or a certificate without id-kp-OCSPSigning.
     public init(certificate: Certificate, signer: any KeyStoreSigner) throws {
         guard signer.publicKey == certificate.publicKey else {
-            throw PKIError(.mismatchedKey, "key '\(signer.label)' is not the key of OCSP responder '\(certificate.subject)'")
+            throw PKIError(
+                .mismatchedKey, "key '\(signer.label)' is not the key of OCSP responder '\(certificate.subject)'")
         }
         guard let eku = try? certificate.extensions.extendedKeyUsage, eku.contains(.ocspSigning) else {
-            throw PKIError.invalid("certificate '\(certificate.subject)' lacks EKU id-kp-OCSPSigning; issue it with OCSPResponderCertificateProfile")
+            throw PKIError.invalid(
+                "certificate '\(certificate.subject)' lacks EKU id-kp-OCSPSigning; issue it with OCSPResponderCertificateProfile"
+            )
         }
         self.certificate = certificate
         self.signer = signer

@@ -1,7 +1,7 @@
-public import Foundation
-public import X509
 import Crypto
+public import Foundation
 import SwiftASN1
+public import X509
 
 /// What the registry knows about one certificate, for an OCSP answer.
 public enum OCSPCertStatus: Hashable, Sendable {
@@ -64,7 +64,9 @@ public struct OCSPResponder: Sendable {
     ///   - authorities: the CAs to answer for.
     ///   - delegates: optional delegated responders; a CA with one has its answers signed by the delegate.
     ///   - responseValidity: `nextUpdate - thisUpdate` of each answer.
-    public init(authorities: [CertificateAuthority], delegates: [OCSPDelegate] = [], responseValidity: TimeInterval = 3_600) {
+    public init(
+        authorities: [CertificateAuthority], delegates: [OCSPDelegate] = [], responseValidity: TimeInterval = 3_600
+    ) {
         self.authorities = authorities
         self.delegates = delegates
         self.responseValidity = responseValidity
@@ -74,7 +76,8 @@ public struct OCSPResponder: Sendable {
             let key = Array(authority.certificate.publicKey.subjectPublicKeyInfoBytes)
             return Hashes(
                 authority: authority,
-                sha1Name: Array(Insecure.SHA1.hash(data: name.serializedBytes)), sha1Key: Array(Insecure.SHA1.hash(data: key)),
+                sha1Name: Array(Insecure.SHA1.hash(data: name.serializedBytes)),
+                sha1Key: Array(Insecure.SHA1.hash(data: key)),
                 sha256Name: Array(SHA256.hash(data: name.serializedBytes)), sha256Key: Array(SHA256.hash(data: key))
             )
         }
@@ -84,7 +87,8 @@ public struct OCSPResponder: Sendable {
     public func authority(for certID: OCSPCertID) -> CertificateAuthority? {
         hashes.first { h in
             switch certID.hashAlgorithm {
-            case AlgorithmIdentifiers.sha1: return h.sha1Name == certID.issuerNameHash && h.sha1Key == certID.issuerKeyHash
+            case AlgorithmIdentifiers.sha1:
+                return h.sha1Name == certID.issuerNameHash && h.sha1Key == certID.issuerKeyHash
             case AlgorithmIdentifiers.sha256:
                 return h.sha256Name == certID.issuerNameHash && h.sha256Key == certID.issuerKeyHash
             default: return false
@@ -113,7 +117,8 @@ public struct OCSPResponder: Sendable {
         now: Date = Date(),
         lookup: (KeyIdentifier, Certificate.SerialNumber) throws -> OCSPCertStatus
     ) throws -> [UInt8] {
-        guard let signerCA = request.certIDs.lazy.compactMap({ self.authority(for: $0) }).first ?? authorities.first else {
+        guard let signerCA = request.certIDs.lazy.compactMap({ self.authority(for: $0) }).first ?? authorities.first
+        else {
             return Self.errorResponse(.unauthorized)
         }
         var answers: [(OCSPCertID, OCSPCertStatus)] = []
@@ -174,9 +179,13 @@ public struct OCSPResponder: Sendable {
                         coder.serializeRawBytes(certID.derBytes)
                         switch status {
                         case .good:
-                            coder.appendPrimitiveNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { _ in }
+                            coder.appendPrimitiveNode(
+                                identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+                            ) { _ in }
                         case .revoked(let time, let reason):
-                            try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific)) {
+                            try coder.appendConstructedNode(
+                                identifier: ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific)
+                            ) {
                                 coder in
                                 try coder.serialize(try ASN1Time.generalizedTime(time))
                                 if let reason {
@@ -186,7 +195,9 @@ public struct OCSPResponder: Sendable {
                                 }
                             }
                         case .unknown:
-                            coder.appendPrimitiveNode(identifier: ASN1Identifier(tagWithNumber: 2, tagClass: .contextSpecific)) { _ in }
+                            coder.appendPrimitiveNode(
+                                identifier: ASN1Identifier(tagWithNumber: 2, tagClass: .contextSpecific)
+                            ) { _ in }
                         }
                         try coder.serialize(produced)
                         try coder.serialize(next, explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific)
@@ -196,7 +207,8 @@ public struct OCSPResponder: Sendable {
             if let nonce {
                 try coder.serialize(explicitlyTaggedWithTagNumber: 1, tagClass: .contextSpecific) { coder in
                     try coder.appendConstructedNode(identifier: .sequence) { coder in
-                        try coder.serialize(Certificate.Extension(oid: OCSPRequest.nonceOID, critical: false, value: nonce[...]))
+                        try coder.serialize(
+                            Certificate.Extension(oid: OCSPRequest.nonceOID, critical: false, value: nonce[...]))
                     }
                 }
             }
