@@ -1,7 +1,7 @@
 import Foundation
+import PeerTesting
 import Testing
 import X509
-import PeerTesting
 
 @testable import PKI
 
@@ -18,7 +18,9 @@ import PeerTesting
         let issuing = try Fixtures.issuing(h)
         #expect(try issuing.certificate.extensions.basicConstraints == .isCertificateAuthority(maxPathLength: 0))
         #expect(issuing.certificate.issuer == root.subject)
-        #expect(try issuing.certificate.extensions.authorityKeyIdentifier?.keyIdentifier.map(Array.init) == h.root.keyIdentifier.bytes)
+        #expect(
+            try issuing.certificate.extensions.authorityKeyIdentifier?.keyIdentifier.map(Array.init)
+                == h.root.keyIdentifier.bytes)
         #expect(issuing.chain.count == 2)
         #expect("\(root.subject)" == "CN=IoT Registry Root CA,O=IoT Registry Test,C=CA")
     }
@@ -33,7 +35,9 @@ import PeerTesting
             keyStore: store, root: h.root.certificate, issuing: h.issuing.mapValues(\.certificate)
         )
         #expect(loaded.issuing.count == 2)
-        #expect(loaded.authority(keyIdentifier: try #require(h.issuing["eu"]).keyIdentifier)?.certificate == h.issuing["eu"]?.certificate)
+        #expect(
+            loaded.authority(keyIdentifier: try #require(h.issuing["eu"]).keyIdentifier)?.certificate
+                == h.issuing["eu"]?.certificate)
         // Swap the keys: loading must refuse.
         #expect(throws: PKIError(.mismatchedKey, "")) {
             try CertificateAuthority(certificate: h.root.certificate, signer: try store.signer(label: "issuing-eu"))

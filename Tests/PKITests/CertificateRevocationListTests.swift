@@ -1,7 +1,7 @@
 import Foundation
+import PeerTesting
 import Testing
 import X509
-import PeerTesting
 
 @testable import PKI
 
@@ -12,7 +12,8 @@ import PeerTesting
         let ca = try Fixtures.issuing(try Fixtures.hierarchy())
         let entries = [
             CertificateRevocationList.Entry(serialNumber: .random128(), revocationDate: Self.when, reason: .superseded),
-            CertificateRevocationList.Entry(serialNumber: Certificate.SerialNumber(bytes: [0x80, 1]), revocationDate: Self.when),
+            CertificateRevocationList.Entry(
+                serialNumber: Certificate.SerialNumber(bytes: [0x80, 1]), revocationDate: Self.when),
         ]
         let crl = try CertificateRevocationList(issuer: ca, revoked: entries, crlNumber: 42, thisUpdate: Self.when)
         let parsed = try CertificateRevocationList(derEncoded: crl.derBytes)
@@ -49,7 +50,8 @@ import PeerTesting
         let ca = try Fixtures.issuing(h)
         let device = try Fixtures.deviceCertificate(ca)
         let crl = try CertificateRevocationList(
-            issuer: ca, revoked: [.init(serialNumber: device.serialNumber, revocationDate: Date(), reason: .superseded)],
+            issuer: ca,
+            revoked: [.init(serialNumber: device.serialNumber, revocationDate: Date(), reason: .superseded)],
             crlNumber: 7
         )
         let dir = try PeerTool.temporaryDirectory("pki-crl")

@@ -1,8 +1,8 @@
+import Crypto
 import Foundation
+import PeerTesting
 import Testing
 import X509
-import Crypto
-import PeerTesting
 
 @testable import PKI
 
@@ -21,7 +21,9 @@ import PeerTesting
     @Test func parserNeverTraps() throws {
         let h = try Fixtures.hierarchy()
         let der = try CertsOnlyPKCS7.derEncoded([h.root.certificate])
-        for input in Fixtures.mutations(of: der, count: 1_000, seed: 7030) { _ = try? CertsOnlyPKCS7.certificates(from: input) }
+        for input in Fixtures.mutations(of: der, count: 1_000, seed: 7030) {
+            _ = try? CertsOnlyPKCS7.certificates(from: input)
+        }
     }
 
     // Peer: `openssl pkcs7 -print_certs` reads our certs-only SignedData; the EST flow of peer-tools.md end to end.
@@ -33,15 +35,20 @@ import PeerTesting
         defer { try? FileManager.default.removeItem(at: dir) }
         // The device side: `openssl req ... -outform DER | base64` as the EST body.
         let key = try PeerTool.run(
-            "openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
-                        dir.appendingPathComponent("dev.key").path]
+            "openssl",
+            [
+                "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                dir.appendingPathComponent("dev.key").path,
+            ]
         )
         #expect(key.status == 0, "\(key.output)")
         let derCSRPath = dir.appendingPathComponent("csr.der").path
         let made = try PeerTool.run(
             "openssl",
-            ["req", "-new", "-key", dir.appendingPathComponent("dev.key").path, "-subj", "/CN=\(Fixtures.eid)",
-             "-outform", "DER", "-out", derCSRPath]
+            [
+                "req", "-new", "-key", dir.appendingPathComponent("dev.key").path, "-subj", "/CN=\(Fixtures.eid)",
+                "-outform", "DER", "-out", derCSRPath,
+            ]
         )
         #expect(made.status == 0, "\(made.output)")
         let base64 = try PeerTool.run("openssl", ["base64", "-in", derCSRPath])
@@ -60,12 +67,15 @@ import PeerTesting
         let pub = try PeerTool.run("openssl", ["x509", "-in", issuedPath, "-noout", "-pubkey"])
         let pubPath = try Fixtures.write(dir, "pub.pem", pub.stdout)
         let spkiPath = dir.appendingPathComponent("spki.der").path
-        #expect(try PeerTool.run("openssl", ["pkey", "-pubin", "-in", pubPath, "-outform", "DER", "-out", spkiPath]).status == 0)
+        #expect(
+            try PeerTool.run("openssl", ["pkey", "-pubin", "-in", pubPath, "-outform", "DER", "-out", spkiPath]).status
+                == 0)
         let spki = Array(try Data(contentsOf: URL(fileURLWithPath: spkiPath)))
         #expect(spki == validated.subjectPublicKeyInfoDER)
         #expect(Array(SHA256.hash(data: spki)) == validated.subjectPublicKeyInfoSHA256)
 
-        let chain = try Fixtures.write(dir, "cacerts.p7", try CertsOnlyPKCS7.derEncoded([ca.certificate, h.root.certificate]))
+        let chain = try Fixtures.write(
+            dir, "cacerts.p7", try CertsOnlyPKCS7.derEncoded([ca.certificate, h.root.certificate]))
         let cacerts = try PeerTool.run("openssl", ["pkcs7", "-inform", "DER", "-in", chain, "-print_certs", "-noout"])
         #expect(cacerts.status == 0, "\(cacerts.output)")
         #expect(cacerts.stdout.contains("subject=C = CA, O = IoT Registry Test, CN = IoT Registry Issuing CA 1"))

@@ -1,9 +1,9 @@
-import Foundation
-import Testing
-import X509
 import Crypto
+import Foundation
 import PeerTesting
 import SwiftASN1
+import Testing
+import X509
 
 @testable import PKI
 
@@ -14,7 +14,9 @@ import SwiftASN1
         let cert = try Fixtures.deviceCertificate(ca, rpid: 16)
         let aki = ca.keyIdentifier.hex
         #expect("\(cert.subject)" == "CN=16.\(Fixtures.eid).iotregistry.test")
-        #expect(try cert.extensions.subjectAlternativeNames == SubjectAlternativeNames([.dnsName("\(Fixtures.eid)._device.iotregistry.test")]))
+        #expect(
+            try cert.extensions.subjectAlternativeNames
+                == SubjectAlternativeNames([.dnsName("\(Fixtures.eid)._device.iotregistry.test")]))
         #expect(try cert.extensions.extendedKeyUsage == ExtendedKeyUsage([.clientAuth]))
         #expect(try cert.extensions.keyUsage == KeyUsage(digitalSignature: true))
         #expect(try cert.extensions.basicConstraints == .notCertificateAuthority)
@@ -23,10 +25,11 @@ import SwiftASN1
         let dp = try CRLDistributionPoints(try #require(cert.extensions.first { $0.oid == CRLDistributionPoints.oid }))
         #expect(dp.uris == ["http://127.0.0.1:8080/crl/\(aki).crl"])
         let aia = try #require(try cert.extensions.authorityInformationAccess)
-        #expect(aia.map(\.location) == [
-            .uniformResourceIdentifier("http://127.0.0.1:8080/ocsp"),
-            .uniformResourceIdentifier("http://127.0.0.1:8080/.well-known/ca/\(aki).pem"),
-        ])
+        #expect(
+            aia.map(\.location) == [
+                .uniformResourceIdentifier("http://127.0.0.1:8080/ocsp"),
+                .uniformResourceIdentifier("http://127.0.0.1:8080/.well-known/ca/\(aki).pem"),
+            ])
         // 128 random bits: 16 significant octets (the DER INTEGER adds a 0x00 when the top bit is set).
         #expect(cert.serialNumber.bytes.drop(while: { $0 == 0 }).count == 16)
         let days = cert.notValidAfter.timeIntervalSince(cert.notValidBefore) / 86_400
@@ -37,8 +40,11 @@ import SwiftASN1
     @Test func refusesBadNames() throws {
         let ca = try Fixtures.issuing(try Fixtures.hierarchy())
         let key = Certificate.PublicKey(P256.Signing.PrivateKey().publicKey)
-        for (eid, zone) in [("a.b", "z.test"), ("", "z.test"), ("ok", "bad_zone.test"), ("ok", "a..b"), ("-x", "z.test")] {
-            let profile = DeviceCertificateProfile(publicKey: key, rpid: 1, eid: eid, zone: zone, urls: try Fixtures.urls())
+        for (eid, zone) in [
+            ("a.b", "z.test"), ("", "z.test"), ("ok", "bad_zone.test"), ("ok", "a..b"), ("-x", "z.test"),
+        ] {
+            let profile = DeviceCertificateProfile(
+                publicKey: key, rpid: 1, eid: eid, zone: zone, urls: try Fixtures.urls())
             #expect(throws: PKIError(.invalidArgument, "")) { try profile.issue(by: ca) }
         }
         #expect(throws: PKIError(.invalidArgument, "")) { try PublicationURLs(base: "ftp://x") }
@@ -52,10 +58,11 @@ import SwiftASN1
         ).issue(by: ca)
         #expect(try cert.extensions.extendedKeyUsage == ExtendedKeyUsage([.serverAuth]))
         let san = try #require(try cert.extensions.subjectAlternativeNames)
-        #expect(Array(san) == [
-            .dnsName("registry.iotregistry.test"), .ipAddress(.init(contentBytes: [127, 0, 0, 1])),
-            .ipAddress(.init(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
-        ])
+        #expect(
+            Array(san) == [
+                .dnsName("registry.iotregistry.test"), .ipAddress(.init(contentBytes: [127, 0, 0, 1])),
+                .ipAddress(.init(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
+            ])
         #expect(throws: PKIError(.invalidArgument, "")) {
             try ServerCertificateProfile(publicKey: key, dnsNames: [], ipAddresses: ["300.1.1.1"]).issue(by: ca)
         }

@@ -1,8 +1,8 @@
+import Crypto
 import Foundation
 import PKI
 import PeerTesting
 import X509
-import Crypto
 
 /// Shared builders for the PKI tests: a CA tree in memory and openssl helpers.
 enum Fixtures {
@@ -13,7 +13,9 @@ enum Fixtures {
         try CAHierarchy.create(
             keyStore: InMemoryKeyStore(),
             rootSubject: try DistinguishedName(parsing: "CN=IoT Registry Root CA, O=IoT Registry Test, C=CA"),
-            issuing: ["default": try DistinguishedName(parsing: "CN=IoT Registry Issuing CA 1, O=IoT Registry Test, C=CA")]
+            issuing: [
+                "default": try DistinguishedName(parsing: "CN=IoT Registry Issuing CA 1, O=IoT Registry Test, C=CA")
+            ]
         )
     }
 

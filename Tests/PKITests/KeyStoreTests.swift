@@ -1,8 +1,8 @@
+import Crypto
 import Foundation
+import PeerTesting
 import Testing
 import X509
-import Crypto
-import PeerTesting
 
 @testable import PKI
 
@@ -22,7 +22,9 @@ import PeerTesting
 
     @Test func descriptionsNeverShowKeys() throws {
         let signer = try InMemoryKeyStore().generateKey(label: "k", algorithm: .ecdsaP384)
-        let text = "\(signer) \(String(reflecting: signer))"
+        var dumped = ""
+        dump(signer, to: &dumped)
+        let text = "\(signer) \(String(reflecting: signer)) \(dumped)"
         #expect(text.contains("k"))
         let raw = try #require(signer as? SoftwareSigner).rawScalar
         #expect(!text.contains(Hex.string(raw)))
@@ -95,7 +97,9 @@ import PeerTesting
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try SoftwareKeyStore(directory: dir, secret: try .keyFile(at: dir.appendingPathComponent("s")))
         for label in ["", "../x", ".hidden", "a/b", String(repeating: "a", count: 65)] {
-            #expect(throws: PKIError(.invalidArgument, "")) { try store.generateKey(label: label, algorithm: .ecdsaP256) }
+            #expect(throws: PKIError(.invalidArgument, "")) {
+                try store.generateKey(label: label, algorithm: .ecdsaP256)
+            }
         }
         let loose = dir.appendingPathComponent("loose")
         try Data(repeating: 7, count: 32).write(to: loose)

@@ -1,7 +1,7 @@
 import Foundation
+import PeerTesting
 import Testing
 import X509
-import PeerTesting
 
 @testable import PKI
 
@@ -26,7 +26,9 @@ import PeerTesting
         func lookup(_ aki: KeyIdentifier, _ serial: Certificate.SerialNumber) -> OCSPCertStatus {
             guard aki == ca.keyIdentifier else { return .unknown }
             if serial == good.serialNumber { return .good }
-            if serial == revoked.serialNumber { return .revoked(time: OCSPResponderTests.revokedAt, reason: .superseded) }
+            if serial == revoked.serialNumber {
+                return .revoked(time: OCSPResponderTests.revokedAt, reason: .superseded)
+            }
             return .unknown
         }
     }
@@ -78,7 +80,8 @@ import PeerTesting
 
     @Test func responseParserNeverTraps() throws {
         let s = try Setup()
-        let answer = s.responder.respond(to: try OCSPRequest.derEncoded(for: s.good, issuer: s.ca.certificate), lookup: s.lookup)
+        let answer = s.responder.respond(
+            to: try OCSPRequest.derEncoded(for: s.good, issuer: s.ca.certificate), lookup: s.lookup)
         for input in Fixtures.mutations(of: answer, count: 2_000, seed: 1) { _ = try? OCSPResponse(derEncoded: input) }
     }
 
@@ -97,7 +100,8 @@ import PeerTesting
             let made = try PeerTool.run("openssl", ["ocsp", "-issuer", issuing, "-cert", certPath, "-reqout", reqPath])
             #expect(made.status == 0, "\(made.output)")
             let request = Array(try Data(contentsOf: URL(fileURLWithPath: reqPath)))
-            let respPath = try Fixtures.write(dir, "\(name)-resp.der", s.responder.respond(to: request, lookup: s.lookup))
+            let respPath = try Fixtures.write(
+                dir, "\(name)-resp.der", s.responder.respond(to: request, lookup: s.lookup))
             let withNonce = try PeerTool.run(
                 "openssl", ["ocsp", "-reqin", reqPath, "-respin", respPath, "-CAfile", chain, "-resp_text"]
             )
@@ -118,7 +122,10 @@ import PeerTesting
             )
             let checked = try PeerTool.run(
                 "openssl",
-                ["ocsp", "-respin", plainResp, "-issuer", issuing, "-cert", certPath, "-CAfile", chain, "-resp_text", "-no_nonce"]
+                [
+                    "ocsp", "-respin", plainResp, "-issuer", issuing, "-cert", certPath, "-CAfile", chain, "-resp_text",
+                    "-no_nonce",
+                ]
             )
             #expect(checked.status == 0, "\(checked.output)")
             #expect(checked.output.contains("Response verify OK"), "\(checked.output)")
@@ -131,11 +138,48 @@ import PeerTesting
         // A SHA-256 CertID is matched too.
         let certPath = try Fixtures.write(dir, "good.pem", s.good.pemString)
         let reqPath = dir.appendingPathComponent("sha256-req.der").path
-        let made = try PeerTool.run("openssl", ["ocsp", "-sha256", "-issuer", issuing, "-cert", certPath, "-reqout", reqPath])
+        let made = try PeerTool.run(
+            "openssl", ["ocsp", "-sha256", "-issuer", issuing, "-cert", certPath, "-reqout", reqPath])
         #expect(made.status == 0, "\(made.output)")
         let response = try OCSPResponse(
-            derEncoded: s.responder.respond(to: Array(try Data(contentsOf: URL(fileURLWithPath: reqPath))), lookup: s.lookup)
+            derEncoded: s.responder.respond(
+                to: Array(try Data(contentsOf: URL(fileURLWithPath: reqPath))), lookup: s.lookup)
         )
         #expect(response.responses.first?.status == .good)
+    }
+
+    // Peer: a delegated responder certificate (id-kp-OCSPSigning) is accepted by `openssl ocsp` too.
+    @Test(.enabled(if: PeerTool.isAvailable("openssl")))
+    func delegatedResponder() throws {
+        let s = try Setup()
+        let store = InMemoryKeyStore()
+        let key = try store.generateKey(label: "ocsp", algorithm: .ecdsaP256)
+        let cert = try OCSPResponderCertificateProfile(publicKey: key.publicKey, commonName: "IoT Registry OCSP")
+            .issue(by: s.ca)
+        let delegate = try OCSPDelegate(certificate: cert, signer: key)
+        #expect(throws: PKIError(.mismatchedKey, "")) { try OCSPDelegate(certificate: s.good, signer: key) }
+        let clientCert = try DeviceCertificateProfile(
+            publicKey: key.publicKey, rpid: 1, eid: Fixtures.eid, zone: Fixtures.zone, urls: try Fixtures.urls()
+        ).issue(by: s.ca)
+        #expect(throws: PKIError(.invalidArgument, "")) { try OCSPDelegate(certificate: clientCert, signer: key) }
+        let responder = OCSPResponder(authorities: [s.ca], delegates: [delegate])
+        let request = try OCSPRequest.derEncoded(for: s.revoked, issuer: s.ca.certificate)
+        let answer = responder.respond(to: request, lookup: s.lookup)
+        let parsed = try OCSPResponse(derEncoded: answer)
+        #expect(parsed.isSigned(by: cert))
+        #expect(!parsed.isSigned(by: s.ca.certificate))
+
+        let dir = try PeerTool.temporaryDirectory("pki-ocsp-delegated")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let issuing = try Fixtures.write(dir, "issuing.pem", s.ca.certificate.pemString)
+        let chain = try Fixtures.write(dir, "chain.pem", [s.ca.certificate, s.h.root.certificate].pemString)
+        let certPath = try Fixtures.write(dir, "revoked.pem", s.revoked.pemString)
+        let respPath = try Fixtures.write(dir, "resp.der", answer)
+        let checked = try PeerTool.run(
+            "openssl",
+            ["ocsp", "-respin", respPath, "-issuer", issuing, "-cert", certPath, "-CAfile", chain, "-no_nonce"]
+        )
+        #expect(checked.status == 0 && checked.output.contains("Response verify OK"), "\(checked.output)")
+        #expect(checked.stdout.contains("\(certPath): revoked"), "\(checked.output)")
     }
 }

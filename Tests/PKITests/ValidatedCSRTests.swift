@@ -1,10 +1,10 @@
+import Crypto
 import Foundation
+import PeerTesting
+import SwiftASN1
 import Testing
 import X509
-import Crypto
 import _CryptoExtras
-import SwiftASN1
-import PeerTesting
 
 @testable import PKI
 
@@ -25,7 +25,9 @@ import PeerTesting
         #expect(validated.keyDescription == "ECDSA P-256")
         #expect(validated.subjectPublicKeyInfoDER == Array(p256.publicKey.derRepresentation))
         #expect(validated.subjectPublicKeyInfoSHA256 == Array(SHA256.hash(data: p256.publicKey.derRepresentation)))
-        #expect(try ValidatedCSR(der: try Self.csr(Certificate.PrivateKey(P384.Signing.PrivateKey()))).keyDescription == "ECDSA P-384")
+        #expect(
+            try ValidatedCSR(der: try Self.csr(Certificate.PrivateKey(P384.Signing.PrivateKey()))).keyDescription
+                == "ECDSA P-384")
         let rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         #expect(try ValidatedCSR(der: try Self.csr(Certificate.PrivateKey(rsa))).keyDescription == "RSA 2048")
     }
@@ -84,7 +86,10 @@ import PeerTesting
             let out = dir.appendingPathComponent("\(name).csr").path
             let result = try PeerTool.run(
                 "openssl",
-                ["req", "-new", "-nodes", "-keyout", dir.appendingPathComponent("\(name).key").path, "-subj", "/CN=\(Fixtures.eid)", "-out", out]
+                [
+                    "req", "-new", "-nodes", "-keyout", dir.appendingPathComponent("\(name).key").path, "-subj",
+                    "/CN=\(Fixtures.eid)", "-out", out,
+                ]
                     + keyArgs
             )
             #expect(result.status == 0, "\(result.output)")
@@ -94,7 +99,8 @@ import PeerTesting
         let validated = try ValidatedCSR(pemOrDER: ec)
         #expect(validated.keyDescription == "ECDSA P-256")
         // Our SPKI hash is openssl's: `openssl req -pubkey | openssl pkey -pubin -outform DER | sha256`.
-        let pub = try PeerTool.run("openssl", ["req", "-in", dir.appendingPathComponent("ec.csr").path, "-noout", "-pubkey"])
+        let pub = try PeerTool.run(
+            "openssl", ["req", "-in", dir.appendingPathComponent("ec.csr").path, "-noout", "-pubkey"])
         let spki = try PEMDocument(pemString: pub.stdout).derBytes
         #expect(validated.subjectPublicKeyInfoDER == spki)
 

@@ -1,5 +1,5 @@
-public import X509
 public import Foundation
+public import X509
 
 /// The registry's CA tree: one root and one issuing CA per domain (a region, a large ASP).
 ///
@@ -31,7 +31,8 @@ public struct CAHierarchy: Sendable {
         var issuers: [String: CertificateAuthority] = [:]
         for (domain, subject) in issuing.sorted(by: { $0.key < $1.key }) {
             issuers[domain] = try root.createIntermediate(
-                subject: subject, keyStore: keyStore, label: issuingLabel(domain: domain), algorithm: algorithm, now: now
+                subject: subject, keyStore: keyStore, label: issuingLabel(domain: domain), algorithm: algorithm,
+                now: now
             )
         }
         return CAHierarchy(root: root, issuing: issuers)
@@ -50,7 +51,8 @@ public struct CAHierarchy: Sendable {
                 throw PKIError.invalid("issuing CA for '\(domain)' was not issued by root '\(root.subject)'")
             }
             issuers[domain] = try CertificateAuthority(
-                certificate: certificate, issuers: [root], signer: try keyStore.signer(label: issuingLabel(domain: domain))
+                certificate: certificate, issuers: [root],
+                signer: try keyStore.signer(label: issuingLabel(domain: domain))
             )
         }
         return CAHierarchy(root: rootCA, issuing: issuers)

@@ -1,6 +1,6 @@
+import Crypto
 public import Foundation
 public import X509
-import Crypto
 
 /// One CA: its certificate, the chain above it, and a handle on its key in a ``KeyStore``.
 ///
@@ -24,20 +24,21 @@ public struct CertificateAuthority: Sendable {
             )
         }
         guard case .isCertificateAuthority = try? certificate.extensions.basicConstraints else {
-            throw PKIError.invalid("certificate '\(certificate.subject)' is not a CA (basicConstraints CA:TRUE missing)")
+            throw PKIError.invalid(
+                "certificate '\(certificate.subject)' is not a CA (basicConstraints CA:TRUE missing)")
         }
         self.certificate = certificate
         self.issuers = issuers
         self.signer = signer
+        if let ski = try? certificate.extensions.subjectKeyIdentifier {
+            keyIdentifier = KeyIdentifier(bytes: Array(ski.keyIdentifier))
+        } else {
+            keyIdentifier = KeyIdentifier(publicKey: certificate.publicKey)
+        }
     }
 
     /// The CA's subject key identifier: the AKI of everything it issues, the `<AKI>` of its URLs.
-    public var keyIdentifier: KeyIdentifier {
-        if let ski = try? certificate.extensions.subjectKeyIdentifier {
-            return KeyIdentifier(bytes: Array(ski.keyIdentifier))
-        }
-        return KeyIdentifier(publicKey: certificate.publicKey)
-    }
+    public let keyIdentifier: KeyIdentifier
 
     /// This CA and the CAs above it, this CA first: what a TLS peer or `openssl verify -untrusted` needs.
     public var chain: [Certificate] { [certificate] + issuers }
@@ -91,7 +92,8 @@ public struct CertificateAuthority: Sendable {
         }
         let notAfter = min(now + validity, certificate.notValidAfter)
         let certificate = try issue(
-            subject: subject, publicKey: signer.publicKey, extensions: extensions, notBefore: now - 300, notAfter: notAfter
+            subject: subject, publicKey: signer.publicKey, extensions: extensions, notBefore: now - 300,
+            notAfter: notAfter
         )
         return try CertificateAuthority(certificate: certificate, issuers: chain, signer: signer)
     }
@@ -121,7 +123,9 @@ public struct CertificateAuthority: Sendable {
         signer: any KeyStoreSigner,
         serialNumber: Certificate.SerialNumber = .random128()
     ) throws -> Certificate {
-        guard notBefore < notAfter else { throw PKIError.invalid("notBefore \(notBefore) is not before notAfter \(notAfter)") }
+        guard notBefore < notAfter else {
+            throw PKIError.invalid("notBefore \(notBefore) is not before notAfter \(notAfter)")
+        }
         do {
             return try Certificate(
                 version: .v3, serialNumber: serialNumber, publicKey: publicKey,

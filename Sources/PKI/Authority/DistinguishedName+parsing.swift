@@ -1,3 +1,4 @@
+import SwiftASN1
 public import X509
 
 extension DistinguishedName {
@@ -28,7 +29,8 @@ extension DistinguishedName {
         for part in parts {
             let pieces = part.split(separator: "=", maxSplits: 1)
             guard pieces.count == 2 else {
-                throw PKIError.invalid("'\(part)' in subject '\(text)' is not TYPE=value (e.g. CN=IoT Registry Root CA)")
+                throw PKIError.invalid(
+                    "'\(part)' in subject '\(text)' is not TYPE=value (e.g. CN=IoT Registry Root CA)")
             }
             let type = pieces[0].trimmingSpaces.uppercased()
             let value = pieces[1].trimmingSpaces
@@ -44,7 +46,8 @@ extension DistinguishedName {
             case "DC": oid = .RDNAttributeType.domainComponent
             case "STREET": oid = .RDNAttributeType.streetAddress
             default:
-                throw PKIError.invalid("attribute type '\(type)' in subject '\(text)'; use CN, O, OU, C, ST, L, DC or STREET")
+                throw PKIError.invalid(
+                    "attribute type '\(type)' in subject '\(text)'; use CN, O, OU, C, ST, L, DC or STREET")
             }
             let attribute: RelativeDistinguishedName.Attribute
             if type == "C" {
@@ -68,8 +71,6 @@ extension DistinguishedName {
         self.init(rdns.reversed())
     }
 }
-
-import SwiftASN1
 
 extension Substring {
     fileprivate var trimmingSpaces: String {

@@ -1,6 +1,6 @@
 public import Foundation
-public import X509
 import SwiftASN1
+public import X509
 
 // RFC 5652 §3, §5.1; RFC 7030 §4.1.3 and §4.2.3 ("certs-only" CMC Simple PKI Response, RFC 5272 §4.1)
 // ContentInfo ::= SEQUENCE {
@@ -31,7 +31,9 @@ public enum CertsOnlyPKCS7 {
                     try coder.serialize(1)
                     coder.appendConstructedNode(identifier: .set) { _ in }
                     try coder.appendConstructedNode(identifier: .sequence) { try $0.serialize(data) }
-                    try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
+                    try coder.appendConstructedNode(
+                        identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+                    ) {
                         coder in
                         for certificate in certificates { try coder.serialize(certificate) }
                     }
@@ -45,7 +47,9 @@ public enum CertsOnlyPKCS7 {
     /// The same, base64 with 64-character lines and CRLF, as an EST response body
     /// (`Content-Type: application/pkcs7-mime; smime-type=certs-only`, `Content-Transfer-Encoding: base64`).
     public static func estBase64(_ certificates: [Certificate]) throws -> String {
-        Data(try derEncoded(certificates)).base64EncodedString(options: [.lineLength64Characters, .endLineWithCarriageReturn, .endLineWithLineFeed]) + "\r\n"
+        Data(try derEncoded(certificates)).base64EncodedString(options: [
+            .lineLength64Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+        ]) + "\r\n"
     }
 
     /// Reads the certificates out of a certs-only SignedData (DER, or base64 as EST sends it).
@@ -54,7 +58,9 @@ public enum CertsOnlyPKCS7 {
         var der = bytes
         if bytes.first != 0x30 {
             let text = String(decoding: bytes.filter { $0 > 0x20 }, as: UTF8.self)
-            guard let decoded = Data(base64Encoded: text) else { throw PKIError.malformed("neither DER nor base64 PKCS#7") }
+            guard let decoded = Data(base64Encoded: text) else {
+                throw PKIError.malformed("neither DER nor base64 PKCS#7")
+            }
             der = Array(decoded)
         }
         do {

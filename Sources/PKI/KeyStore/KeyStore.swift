@@ -79,7 +79,8 @@ struct SignerPrivateKey: CustomPrivateKey {
         signatureAlgorithm: Certificate.SignatureAlgorithm
     ) throws -> Certificate.Signature {
         guard signatureAlgorithm == defaultSignatureAlgorithm else {
-            throw PKIError.invalid("key '\(signer.label)' signs with \(defaultSignatureAlgorithm), not \(signatureAlgorithm)")
+            throw PKIError.invalid(
+                "key '\(signer.label)' signs with \(defaultSignatureAlgorithm), not \(signatureAlgorithm)")
         }
         return try signer.certificateSignature(Array(bytes))
     }

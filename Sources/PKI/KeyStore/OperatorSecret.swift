@@ -3,9 +3,9 @@ import CryptoExtras
 public import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The secret the operator holds that unlocks a ``SoftwareKeyStore``.
@@ -29,7 +29,8 @@ public struct OperatorSecret: Sendable, CustomStringConvertible, CustomDebugStri
         let path = url.path
         if !FileManager.default.fileExists(atPath: path) {
             guard create else {
-                throw PKIError(.keyStoreIO, "operator key file \(path) does not exist; create it or pass the right path")
+                throw PKIError(
+                    .keyStoreIO, "operator key file \(path) does not exist; create it or pass the right path")
             }
             var bytes = [UInt8](repeating: 0, count: 32)
             var rng = SystemRandomNumberGenerator()

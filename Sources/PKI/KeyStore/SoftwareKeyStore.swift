@@ -2,9 +2,9 @@ import Crypto
 public import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// CA keys in files, encrypted at rest: the default key store when there is no HSM.
@@ -48,7 +48,8 @@ public struct SoftwareKeyStore: KeyStore, CustomStringConvertible {
             throw PKIError(.keyStoreIO, "\(path) is a file, not a key folder; pass a folder path")
         }
         guard chmod(path, 0o700) == 0 else {
-            throw PKIError(.keyStoreIO, "cannot set mode 0700 on key folder \(path): \(String(cString: strerror(errno)))")
+            throw PKIError(
+                .keyStoreIO, "cannot set mode 0700 on key folder \(path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -111,7 +112,9 @@ public struct SoftwareKeyStore: KeyStore, CustomStringConvertible {
         let scalar: [UInt8]
         do {
             let box = try AES.GCM.SealedBox(combined: combined)
-            scalar = Array(try AES.GCM.open(box, using: try secret.fileKey(salt: salt), authenticating: header + Array(label.utf8)))
+            scalar = Array(
+                try AES.GCM.open(box, using: try secret.fileKey(salt: salt), authenticating: header + Array(label.utf8))
+            )
         } catch {
             throw tampered
         }

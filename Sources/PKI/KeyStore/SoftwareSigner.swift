@@ -4,7 +4,7 @@ import X509
 /// A private key held in process memory, used by ``SoftwareKeyStore`` and ``InMemoryKeyStore``.
 ///
 /// Its `description` names the label and algorithm only, so logging a signer never leaks the key.
-struct SoftwareSigner: KeyStoreSigner, CustomStringConvertible, CustomDebugStringConvertible {
+struct SoftwareSigner: KeyStoreSigner, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     enum Key: Sendable {
         case p256(P256.Signing.PrivateKey)
         case p384(P384.Signing.PrivateKey)
@@ -17,7 +17,9 @@ struct SoftwareSigner: KeyStoreSigner, CustomStringConvertible, CustomDebugStrin
         switch algorithm {
         case .ecdsaP256: return SoftwareSigner(label: label, key: .p256(P256.Signing.PrivateKey()))
         case .ecdsaP384: return SoftwareSigner(label: label, key: .p384(P384.Signing.PrivateKey()))
-        default: throw PKIError(.unsupportedKey, "key algorithm '\(algorithm)' is not supported; use ecdsa-p256 or ecdsa-p384")
+        default:
+            throw PKIError(
+                .unsupportedKey, "key algorithm '\(algorithm)' is not supported; use ecdsa-p256 or ecdsa-p384")
         }
     }
 
@@ -77,4 +79,6 @@ struct SoftwareSigner: KeyStoreSigner, CustomStringConvertible, CustomDebugStrin
 
     var description: String { "SoftwareSigner(label: \(label), algorithm: \(algorithm))" }
     var debugDescription: String { description }
+    /// `dump()` and debuggers see the label and algorithm, never the key.
+    var customMirror: Mirror { Mirror(self, children: ["label": label, "algorithm": algorithm]) }
 }

@@ -1,5 +1,5 @@
-public import X509
 public import SwiftASN1
+public import X509
 
 // RFC 5280 §4.2.1.13 (module PKIX1Implicit88: IMPLICIT TAGS)
 // CRLDistributionPoints ::= SEQUENCE SIZE (1..MAX) OF DistributionPoint
@@ -27,9 +27,13 @@ public struct CRLDistributionPoints: Hashable, Sendable, CertificateExtensionCon
         try coder.appendConstructedNode(identifier: .sequence) { coder in
             for uri in uris {
                 try coder.appendConstructedNode(identifier: .sequence) { coder in
-                    try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
+                    try coder.appendConstructedNode(
+                        identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+                    ) {
                         coder in
-                        try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
+                        try coder.appendConstructedNode(
+                            identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+                        ) {
                             coder in
                             try coder.serialize(GeneralName.uniformResourceIdentifier(uri))
                         }
@@ -51,11 +55,15 @@ public struct CRLDistributionPoints: Hashable, Sendable, CertificateExtensionCon
                 while let point = points.next() {
                     try DER.sequence(point, identifier: .sequence) { fields in
                         while let field = fields.next() {
-                            guard field.identifier == tag0, case .constructed(let names) = field.content else { continue }
+                            guard field.identifier == tag0, case .constructed(let names) = field.content else {
+                                continue
+                            }
                             for name in names where name.identifier == tag0 {
                                 guard case .constructed(let generalNames) = name.content else { continue }
                                 for generalName in generalNames {
-                                    if case .uniformResourceIdentifier(let uri) = try GeneralName(derEncoded: generalName) {
+                                    if case .uniformResourceIdentifier(let uri) = try GeneralName(
+                                        derEncoded: generalName)
+                                    {
                                         uris.append(uri)
                                     }
                                 }

@@ -96,7 +96,8 @@ enum DNSNames {
             }
             && utf8.first != 0x2D && utf8.last != 0x2D
         guard ok else {
-            throw PKIError.invalid("\(what) '\(label)' is not a DNS label (1-63 of A-Z a-z 0-9 -, no leading/trailing -)")
+            throw PKIError.invalid(
+                "\(what) '\(label)' is not a DNS label (1-63 of A-Z a-z 0-9 -, no leading/trailing -)")
         }
     }
 

@@ -1,11 +1,11 @@
 public import Foundation
-public import X509
 import SwiftASN1
+public import X509
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A TLS server certificate: the registry's own listeners (DoT, EST, EPP, HTTPS) and the sample ASPs' servers.

@@ -1,7 +1,7 @@
-public import X509
 import Crypto
 import Foundation
 import SwiftASN1
+public import X509
 
 // RFC 2986 §4
 // CertificationRequest ::= SEQUENCE {
@@ -59,7 +59,9 @@ public struct ValidatedCSR: Sendable {
 
     /// Parses the base64 body of an EST `simpleenroll`/`simplereenroll` request (RFC 7030 §4.2.1), line breaks allowed.
     public init(estBase64 body: [UInt8], maxBytes: Int = 16_384) throws {
-        guard body.count <= maxBytes * 2 else { throw PKIError.malformed("the EST body is longer than \(maxBytes * 2) bytes") }
+        guard body.count <= maxBytes * 2 else {
+            throw PKIError.malformed("the EST body is longer than \(maxBytes * 2) bytes")
+        }
         let text = String(decoding: body.filter { $0 != 0x0A && $0 != 0x0D && $0 != 0x20 && $0 != 0x09 }, as: UTF8.self)
         guard let der = Data(base64Encoded: text) else {
             throw PKIError.malformed("the EST request body is not base64 (RFC 7030 §4.2.1 wants a base64 DER PKCS#10)")
@@ -69,7 +71,9 @@ public struct ValidatedCSR: Sendable {
 
     /// Parses a DER request and checks key type, key size and signature.
     public init(der: [UInt8], maxBytes: Int = 16_384) throws {
-        guard der.count <= maxBytes else { throw PKIError.malformed("the CSR is \(der.count) bytes; the limit is \(maxBytes)") }
+        guard der.count <= maxBytes else {
+            throw PKIError.malformed("the CSR is \(der.count) bytes; the limit is \(maxBytes)")
+        }
         let root: ASN1Node
         do {
             root = try DER.parse(der)
@@ -95,13 +99,17 @@ public struct ValidatedCSR: Sendable {
     private static func subjectPublicKeyInfoNode(_ root: ASN1Node) throws -> ASN1Node {
         do {
             return try DER.sequence(root, identifier: .sequence) { nodes in
-                guard let info = nodes.next() else { throw PKIError.malformed("the CSR has no CertificationRequestInfo") }
+                guard let info = nodes.next() else {
+                    throw PKIError.malformed("the CSR has no CertificationRequestInfo")
+                }
                 _ = nodes.next()
                 _ = nodes.next()
                 return try DER.sequence(info, identifier: .sequence) { fields in
                     _ = fields.next()
                     _ = fields.next()
-                    guard let spki = fields.next() else { throw PKIError.malformed("the CSR has no SubjectPublicKeyInfo") }
+                    guard let spki = fields.next() else {
+                        throw PKIError.malformed("the CSR has no SubjectPublicKeyInfo")
+                    }
                     while fields.next() != nil {}
                     return spki
                 }
@@ -138,12 +146,14 @@ public struct ValidatedCSR: Sendable {
                     case p256: return "ECDSA P-256"
                     case p384: return "ECDSA P-384"
                     default:
-                        throw PKIError(.unsupportedKey, "EC curve \(curve) is not accepted; use P-256 (prime256v1) or P-384")
+                        throw PKIError(
+                            .unsupportedKey, "EC curve \(curve) is not accepted; use P-256 (prime256v1) or P-384")
                     }
                 case rsaEncryption:
                     let bits = try rsaModulusBits(key.bytes)
                     guard bits >= 2048 else {
-                        throw PKIError(.weakKey, "RSA key of \(bits) bits is too small; use at least 2048 bits (or ECDSA P-256)")
+                        throw PKIError(
+                            .weakKey, "RSA key of \(bits) bits is too small; use at least 2048 bits (or ECDSA P-256)")
                     }
                     guard bits <= 16_384 else {
                         throw PKIError(.unsupportedKey, "RSA key of \(bits) bits is larger than the 16384-bit limit")
@@ -155,7 +165,8 @@ public struct ValidatedCSR: Sendable {
                         [1, 3, 101, 110]: "X25519",
                     ]
                     let name = names[oid].map { "\($0) (\(oid))" } ?? "\(oid)"
-                    throw PKIError(.unsupportedKey, "key type \(name) is not accepted; use ECDSA P-256, P-384 or RSA >= 2048")
+                    throw PKIError(
+                        .unsupportedKey, "key type \(name) is not accepted; use ECDSA P-256, P-384 or RSA >= 2048")
                 }
             }
         } catch let error as PKIError {

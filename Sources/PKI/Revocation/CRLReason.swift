@@ -1,3 +1,5 @@
+import SwiftASN1
+
 // RFC 5280 §5.3.1
 // CRLReason ::= ENUMERATED {
 //      unspecified             (0),
@@ -38,8 +40,6 @@ public struct CRLReason: RawRepresentable, Hashable, Sendable, CustomStringConve
         return names[rawValue] ?? "reason(\(rawValue))"
     }
 }
-
-import SwiftASN1
 
 extension CRLReason {
     /// The ENUMERATED's DER (tag 0x0A), as it appears in a reasonCode extension and in OCSP RevokedInfo.

@@ -1,6 +1,6 @@
 public import Foundation
-public import X509
 import SwiftASN1
+public import X509
 
 // RFC 5280 §5.1
 // CertificateList  ::=  SEQUENCE  {
@@ -101,7 +101,8 @@ public struct CertificateRevocationList: Sendable {
                                 try reason.serialize(into: &value)
                                 try coder.appendConstructedNode(identifier: .sequence) { coder in
                                     try coder.serialize(
-                                        Certificate.Extension(oid: Self.reasonCodeOID, critical: false, value: value.serializedBytes[...])
+                                        Certificate.Extension(
+                                            oid: Self.reasonCodeOID, critical: false, value: value.serializedBytes[...])
                                     )
                                 }
                             }
@@ -112,11 +113,14 @@ public struct CertificateRevocationList: Sendable {
             try coder.serialize(explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific) { coder in
                 try coder.appendConstructedNode(identifier: .sequence) { coder in
                     try coder.serialize(
-                        try Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: aki.bytes[...]), critical: false)
+                        try Certificate.Extension(
+                            AuthorityKeyIdentifier(keyIdentifier: aki.bytes[...]), critical: false)
                     )
                     var number = DER.Serializer()
                     try number.serialize(crlNumber)
-                    try coder.serialize(Certificate.Extension(oid: Self.crlNumberOID, critical: false, value: number.serializedBytes[...]))
+                    try coder.serialize(
+                        Certificate.Extension(
+                            oid: Self.crlNumberOID, critical: false, value: number.serializedBytes[...]))
                 }
             }
         }
@@ -137,8 +141,11 @@ public struct CertificateRevocationList: Sendable {
     public init(derEncoded bytes: [UInt8]) throws {
         do {
             let root = try DER.parse(bytes)
-            var parsed: (tbs: [UInt8], sig: [UInt8], alg: ASN1ObjectIdentifier, issuer: DistinguishedName, this: Date,
-                         next: Date?, entries: [Entry], number: UInt64?, aki: KeyIdentifier?)
+            var parsed:
+                (
+                    tbs: [UInt8], sig: [UInt8], alg: ASN1ObjectIdentifier, issuer: DistinguishedName, this: Date,
+                    next: Date?, entries: [Entry], number: UInt64?, aki: KeyIdentifier?
+                )
             parsed = try DER.sequence(root, identifier: .sequence) { nodes in
                 guard let tbsNode = nodes.next(), let algNode = nodes.next(), let sigNode = nodes.next() else {
                     throw PKIError.malformed("a CertificateList has three parts")
@@ -161,7 +168,9 @@ public struct CertificateRevocationList: Sendable {
                     var number: UInt64?
                     var aki: KeyIdentifier?
                     while let node = fields.next() {
-                        if node.identifier == UTCTime.defaultIdentifier || node.identifier == GeneralizedTime.defaultIdentifier {
+                        if node.identifier == UTCTime.defaultIdentifier
+                            || node.identifier == GeneralizedTime.defaultIdentifier
+                        {
                             next = try ASN1Time.parseTime(node)
                         } else if node.identifier == .sequence {
                             entries = try DER.sequence(node, identifier: .sequence) { list in
@@ -188,7 +197,10 @@ public struct CertificateRevocationList: Sendable {
                             throw PKIError.malformed("unexpected field in TBSCertList")
                         }
                     }
-                    return (tbs: [UInt8](), sig: [UInt8](), alg: alg, issuer: issuer, this: this, next: next, entries: entries, number: number, aki: aki)
+                    return (
+                        tbs: [UInt8](), sig: [UInt8](), alg: alg, issuer: issuer, this: this, next: next,
+                        entries: entries, number: number, aki: aki
+                    )
                 }
                 result.tbs = Array(tbsNode.encodedBytes)
                 result.sig = Array(signature.bytes)
@@ -221,7 +233,8 @@ public struct CertificateRevocationList: Sendable {
             let date = try ASN1Time.parseTime(dateNode)
             var reason: CRLReason?
             if let extensionsNode = fields.next() {
-                for ext in try DER.sequence(of: Certificate.Extension.self, identifier: .sequence, rootNode: extensionsNode)
+                for ext in try DER.sequence(
+                    of: Certificate.Extension.self, identifier: .sequence, rootNode: extensionsNode)
                 where ext.oid == reasonCodeOID {
                     reason = try CRLReason(derEncoded: try DER.parse(ext.value))
                 }
@@ -233,7 +246,8 @@ public struct CertificateRevocationList: Sendable {
     /// Whether the signature verifies with `authority`'s public key.
     public func isSigned(by authority: Certificate) -> Bool {
         AlgorithmIdentifiers.verify(
-            publicKey: authority.publicKey, algorithm: signatureAlgorithmOID, signature: signatureBytes, message: tbsBytes
+            publicKey: authority.publicKey, algorithm: signatureAlgorithmOID, signature: signatureBytes,
+            message: tbsBytes
         )
     }
 

@@ -1,5 +1,6 @@
-public import X509
+import Crypto
 public import SwiftASN1
+public import X509
 
 // RFC 6960 §4.1.1 (module OCSP-2013-88: EXPLICIT TAGS)
 // OCSPRequest ::= SEQUENCE {
@@ -41,32 +42,49 @@ public struct OCSPRequest: Sendable {
                 _ = nodes.next()  // optionalSignature, not checked
                 return try DER.sequence(tbs, identifier: .sequence) { fields in
                     var node = fields.next()
-                    if let current = node, current.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
-                        let version = try DER.explicitlyTagged(current, tagNumber: 0, tagClass: .contextSpecific) { try Int(derEncoded: $0) }
-                        guard version == 0 else { throw PKIError(.malformedRequest, "OCSP request version \(version) is not v1") }
+                    if let current = node,
+                        current.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+                    {
+                        let version = try DER.explicitlyTagged(current, tagNumber: 0, tagClass: .contextSpecific) {
+                            try Int(derEncoded: $0)
+                        }
+                        guard version == 0 else {
+                            throw PKIError(.malformedRequest, "OCSP request version \(version) is not v1")
+                        }
                         node = fields.next()
                     }
-                    if let current = node, current.identifier == ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific) {
+                    if let current = node,
+                        current.identifier == ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific)
+                    {
                         node = fields.next()
                     }
-                    guard let list = node else { throw PKIError(.malformedRequest, "the OCSP request has no requestList") }
+                    guard let list = node else {
+                        throw PKIError(.malformedRequest, "the OCSP request has no requestList")
+                    }
                     var ids: [OCSPCertID] = []
                     try DER.sequence(list, identifier: .sequence) { requests in
                         while let request = requests.next() {
                             guard ids.count < maxCertIDs else {
                                 throw PKIError(.malformedRequest, "more than \(maxCertIDs) CertIDs in one OCSP request")
                             }
-                            ids.append(try DER.sequence(request, identifier: .sequence) { parts in
-                                guard let certID = parts.next() else { throw PKIError(.malformedRequest, "Request without CertID") }
-                                _ = parts.next()
-                                return try OCSPCertID(derEncoded: certID)
-                            })
+                            ids.append(
+                                try DER.sequence(request, identifier: .sequence) { parts in
+                                    guard let certID = parts.next() else {
+                                        throw PKIError(.malformedRequest, "Request without CertID")
+                                    }
+                                    _ = parts.next()
+                                    return try OCSPCertID(derEncoded: certID)
+                                })
                         }
                     }
-                    guard !ids.isEmpty else { throw PKIError(.malformedRequest, "the OCSP request asks about no certificate") }
+                    guard !ids.isEmpty else {
+                        throw PKIError(.malformedRequest, "the OCSP request asks about no certificate")
+                    }
                     var nonce: [UInt8]?
                     if let extensionsNode = fields.next() {
-                        let extensions = try DER.explicitlyTagged(extensionsNode, tagNumber: 2, tagClass: .contextSpecific) {
+                        let extensions = try DER.explicitlyTagged(
+                            extensionsNode, tagNumber: 2, tagClass: .contextSpecific
+                        ) {
                             try DER.sequence(of: Certificate.Extension.self, identifier: .sequence, rootNode: $0)
                         }
                         nonce = extensions.first { $0.oid == Self.nonceOID }.map { Array($0.value) }
@@ -93,8 +111,11 @@ public struct OCSPCertID: Hashable, Sendable {
     let derBytes: [UInt8]
 
     init(derEncoded node: ASN1Node) throws {
-        (hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber) = try DER.sequence(node, identifier: .sequence) { fields in
-            guard let algorithm = fields.next() else { throw PKIError(.malformedRequest, "CertID without hashAlgorithm") }
+        (hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber) = try DER.sequence(node, identifier: .sequence) {
+            fields in
+            guard let algorithm = fields.next() else {
+                throw PKIError(.malformedRequest, "CertID without hashAlgorithm")
+            }
             let oid = try AlgorithmIdentifiers.parseOID(algorithm)
             let name = try ASN1OctetString(derEncoded: &fields)
             let key = try ASN1OctetString(derEncoded: &fields)
@@ -105,12 +126,12 @@ public struct OCSPCertID: Hashable, Sendable {
     }
 }
 
-import Crypto
-
 extension OCSPRequest {
     /// Builds a DER OCSPRequest for `certificate` issued by `issuer` (SHA-1 CertID, as openssl sends), with an
     /// optional nonce: for the demo and for ASPs that check a device over OCSP.
-    public static func derEncoded(for certificate: Certificate, issuer: Certificate, nonce: [UInt8]? = nil) throws -> [UInt8] {
+    public static func derEncoded(for certificate: Certificate, issuer: Certificate, nonce: [UInt8]? = nil) throws
+        -> [UInt8]
+    {
         var name = DER.Serializer()
         try name.serialize(issuer.subject)
         let nameHash = Array(Insecure.SHA1.hash(data: name.serializedBytes))
@@ -133,7 +154,9 @@ extension OCSPRequest {
                     try value.serialize(ASN1OctetString(contentBytes: nonce[...]))
                     try coder.serialize(explicitlyTaggedWithTagNumber: 2, tagClass: .contextSpecific) { coder in
                         try coder.appendConstructedNode(identifier: .sequence) { coder in
-                            try coder.serialize(Certificate.Extension(oid: nonceOID, critical: false, value: value.serializedBytes[...]))
+                            try coder.serialize(
+                                Certificate.Extension(oid: nonceOID, critical: false, value: value.serializedBytes[...])
+                            )
                         }
                     }
                 }

@@ -1,7 +1,7 @@
-public import Foundation
-public import X509
 import Crypto
+public import Foundation
 import SwiftASN1
+public import X509
 
 /// What the registry knows about one certificate, for an OCSP answer.
 public enum OCSPCertStatus: Hashable, Sendable {
@@ -51,6 +51,8 @@ public struct OCSPResponder: Sendable {
     public let authorities: [CertificateAuthority]
     /// How long an answer may be cached: `nextUpdate - thisUpdate` (default one hour).
     public var responseValidity: TimeInterval
+    /// Delegated responders, used instead of the CA key for the CA that issued them.
+    public let delegates: [OCSPDelegate]
 
     private struct Hashes: Sendable {
         let authority: CertificateAuthority
@@ -58,8 +60,15 @@ public struct OCSPResponder: Sendable {
     }
     private let hashes: [Hashes]
 
-    public init(authorities: [CertificateAuthority], responseValidity: TimeInterval = 3_600) {
+    /// - Parameters:
+    ///   - authorities: the CAs to answer for.
+    ///   - delegates: optional delegated responders; a CA with one has its answers signed by the delegate.
+    ///   - responseValidity: `nextUpdate - thisUpdate` of each answer.
+    public init(
+        authorities: [CertificateAuthority], delegates: [OCSPDelegate] = [], responseValidity: TimeInterval = 3_600
+    ) {
         self.authorities = authorities
+        self.delegates = delegates
         self.responseValidity = responseValidity
         hashes = authorities.map { authority in
             var name = DER.Serializer()
@@ -67,7 +76,8 @@ public struct OCSPResponder: Sendable {
             let key = Array(authority.certificate.publicKey.subjectPublicKeyInfoBytes)
             return Hashes(
                 authority: authority,
-                sha1Name: Array(Insecure.SHA1.hash(data: name.serializedBytes)), sha1Key: Array(Insecure.SHA1.hash(data: key)),
+                sha1Name: Array(Insecure.SHA1.hash(data: name.serializedBytes)),
+                sha1Key: Array(Insecure.SHA1.hash(data: key)),
                 sha256Name: Array(SHA256.hash(data: name.serializedBytes)), sha256Key: Array(SHA256.hash(data: key))
             )
         }
@@ -77,7 +87,8 @@ public struct OCSPResponder: Sendable {
     public func authority(for certID: OCSPCertID) -> CertificateAuthority? {
         hashes.first { h in
             switch certID.hashAlgorithm {
-            case AlgorithmIdentifiers.sha1: return h.sha1Name == certID.issuerNameHash && h.sha1Key == certID.issuerKeyHash
+            case AlgorithmIdentifiers.sha1:
+                return h.sha1Name == certID.issuerNameHash && h.sha1Key == certID.issuerKeyHash
             case AlgorithmIdentifiers.sha256:
                 return h.sha256Name == certID.issuerNameHash && h.sha256Key == certID.issuerKeyHash
             default: return false
@@ -106,7 +117,8 @@ public struct OCSPResponder: Sendable {
         now: Date = Date(),
         lookup: (KeyIdentifier, Certificate.SerialNumber) throws -> OCSPCertStatus
     ) throws -> [UInt8] {
-        guard let signerCA = request.certIDs.lazy.compactMap({ self.authority(for: $0) }).first ?? authorities.first else {
+        guard let signerCA = request.certIDs.lazy.compactMap({ self.authority(for: $0) }).first ?? authorities.first
+        else {
             return Self.errorResponse(.unauthorized)
         }
         var answers: [(OCSPCertID, OCSPCertStatus)] = []
@@ -117,8 +129,15 @@ public struct OCSPResponder: Sendable {
                 answers.append((certID, .unknown))
             }
         }
+        let delegate = delegates.first { d in
+            d.certificate.issuer == signerCA.certificate.subject
+                && (try? d.certificate.extensions.authorityKeyIdentifier?.keyIdentifier).flatMap { $0.map(Array.init) }
+                    == signerCA.keyIdentifier.bytes
+        }
+        let signer: (certificate: Certificate, key: any KeyStoreSigner) =
+            delegate.map { ($0.certificate, $0.signer) } ?? (signerCA.certificate, signerCA.signer)
         let basic = try Self.basicResponse(
-            signer: signerCA, answers: answers, nonce: request.nonceExtensionValue, now: now, validity: responseValidity
+            signer: signer, answers: answers, nonce: request.nonceExtensionValue, now: now, validity: responseValidity
         )
         var coder = DER.Serializer()
         try coder.appendConstructedNode(identifier: .sequence) { coder in
@@ -139,7 +158,7 @@ public struct OCSPResponder: Sendable {
     }
 
     private static func basicResponse(
-        signer: CertificateAuthority,
+        signer: (certificate: Certificate, key: any KeyStoreSigner),
         answers: [(OCSPCertID, OCSPCertStatus)],
         nonce: [UInt8]?,
         now: Date,
@@ -160,9 +179,13 @@ public struct OCSPResponder: Sendable {
                         coder.serializeRawBytes(certID.derBytes)
                         switch status {
                         case .good:
-                            coder.appendPrimitiveNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { _ in }
+                            coder.appendPrimitiveNode(
+                                identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+                            ) { _ in }
                         case .revoked(let time, let reason):
-                            try coder.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific)) {
+                            try coder.appendConstructedNode(
+                                identifier: ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific)
+                            ) {
                                 coder in
                                 try coder.serialize(try ASN1Time.generalizedTime(time))
                                 if let reason {
@@ -172,7 +195,9 @@ public struct OCSPResponder: Sendable {
                                 }
                             }
                         case .unknown:
-                            coder.appendPrimitiveNode(identifier: ASN1Identifier(tagWithNumber: 2, tagClass: .contextSpecific)) { _ in }
+                            coder.appendPrimitiveNode(
+                                identifier: ASN1Identifier(tagWithNumber: 2, tagClass: .contextSpecific)
+                            ) { _ in }
                         }
                         try coder.serialize(produced)
                         try coder.serialize(next, explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific)
@@ -182,17 +207,18 @@ public struct OCSPResponder: Sendable {
             if let nonce {
                 try coder.serialize(explicitlyTaggedWithTagNumber: 1, tagClass: .contextSpecific) { coder in
                     try coder.appendConstructedNode(identifier: .sequence) { coder in
-                        try coder.serialize(Certificate.Extension(oid: OCSPRequest.nonceOID, critical: false, value: nonce[...]))
+                        try coder.serialize(
+                            Certificate.Extension(oid: OCSPRequest.nonceOID, critical: false, value: nonce[...]))
                     }
                 }
             }
         }
         let tbsBytes = tbs.serializedBytes
-        let signature = try signer.signTBS(tbsBytes)
+        let signature = try signer.key.sign(tbsBytes)
         var coder = DER.Serializer()
         try coder.appendConstructedNode(identifier: .sequence) { coder in
             coder.serializeRawBytes(tbsBytes)
-            try AlgorithmIdentifiers.serializeSignature(signer.signatureAlgorithm, into: &coder)
+            try AlgorithmIdentifiers.serializeSignature(signer.key.algorithm.signatureAlgorithm, into: &coder)
             try coder.serialize(ASN1BitString(bytes: signature[...]))
             try coder.serialize(explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific) { coder in
                 try coder.appendConstructedNode(identifier: .sequence) { try $0.serialize(signer.certificate) }

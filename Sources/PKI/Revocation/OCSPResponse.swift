@@ -1,6 +1,6 @@
 public import Foundation
-public import X509
 import SwiftASN1
+public import X509
 
 /// A parsed OCSP response (layout above ``OCSPResponder``): for clients of our responder and for round-trip tests.
 ///
@@ -26,7 +26,9 @@ public struct OCSPResponse: Sendable {
 
     /// Parses a DER OCSPResponse; limits: `maxBytes` (default 64 KiB).
     public init(derEncoded bytes: [UInt8], maxBytes: Int = 65_536) throws {
-        guard bytes.count <= maxBytes else { throw PKIError.malformed("the OCSP response is larger than \(maxBytes) bytes") }
+        guard bytes.count <= maxBytes else {
+            throw PKIError.malformed("the OCSP response is larger than \(maxBytes) bytes")
+        }
         do {
             let root = try DER.parse(bytes)
             var basicBytes: ArraySlice<UInt8>?
@@ -34,7 +36,8 @@ public struct OCSPResponse: Sendable {
                 guard let statusNode = nodes.next() else { throw PKIError.malformed("no responseStatus") }
                 let status = OCSPResponseStatus(rawValue: try Int(derEncoded: statusNode, withIdentifier: .enumerated))
                 if let responseBytes = nodes.next() {
-                    basicBytes = try DER.explicitlyTagged(responseBytes, tagNumber: 0, tagClass: .contextSpecific) { node in
+                    basicBytes = try DER.explicitlyTagged(responseBytes, tagNumber: 0, tagClass: .contextSpecific) {
+                        node in
                         try DER.sequence(node, identifier: .sequence) { fields in
                             let type = try ASN1ObjectIdentifier(derEncoded: &fields)
                             guard type == OCSPResponseStatus.basicResponseOID else {
@@ -47,7 +50,9 @@ public struct OCSPResponse: Sendable {
                 return status
             }
             guard let basicBytes else {
-                guard status != .successful else { throw PKIError.malformed("a successful response without responseBytes") }
+                guard status != .successful else {
+                    throw PKIError.malformed("a successful response without responseBytes")
+                }
                 responses = []
                 nonceExtensionValue = nil
                 tbsBytes = []
@@ -112,7 +117,9 @@ public struct OCSPResponse: Sendable {
             case ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific): status = .good
             case ASN1Identifier(tagWithNumber: 2, tagClass: .contextSpecific): status = .unknown
             case ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific):
-                guard case .constructed(let children) = statusNode.content else { throw PKIError.malformed("bad RevokedInfo") }
+                guard case .constructed(let children) = statusNode.content else {
+                    throw PKIError.malformed("bad RevokedInfo")
+                }
                 var iterator = children.makeIterator()
                 let time = try GeneralizedTime(derEncoded: &iterator)
                 var reason: CRLReason?
@@ -128,9 +135,13 @@ public struct OCSPResponse: Sendable {
             }
             let thisUpdate = try GeneralizedTime(derEncoded: &fields)
             var nextUpdate: Date?
-            if let nextNode = fields.next(), nextNode.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
+            if let nextNode = fields.next(),
+                nextNode.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)
+            {
                 nextUpdate = ASN1Time.date(
-                    try DER.explicitlyTagged(nextNode, tagNumber: 0, tagClass: .contextSpecific) { try GeneralizedTime(derEncoded: $0) }
+                    try DER.explicitlyTagged(nextNode, tagNumber: 0, tagClass: .contextSpecific) {
+                        try GeneralizedTime(derEncoded: $0)
+                    }
                 )
             }
             while fields.next() != nil {}

@@ -26,8 +26,9 @@ enum ASN1Time {
         let c = components(date)
         if let year = c.year, year < 2050 {
             try coder.serialize(
-                try UTCTime(year: year, month: c.month ?? 1, day: c.day ?? 1,
-                            hours: c.hour ?? 0, minutes: c.minute ?? 0, seconds: c.second ?? 0)
+                try UTCTime(
+                    year: year, month: c.month ?? 1, day: c.day ?? 1,
+                    hours: c.hour ?? 0, minutes: c.minute ?? 0, seconds: c.second ?? 0)
             )
         } else {
             try coder.serialize(try generalizedTime(date))
@@ -35,21 +36,26 @@ enum ASN1Time {
     }
 
     static func date(_ time: GeneralizedTime) -> Date? {
-        calendar.date(from: DateComponents(
-            year: time.year, month: time.month, day: time.day, hour: time.hours, minute: time.minutes, second: time.seconds
-        ))
+        calendar.date(
+            from: DateComponents(
+                year: time.year, month: time.month, day: time.day, hour: time.hours, minute: time.minutes,
+                second: time.seconds
+            ))
     }
 
     static func date(_ time: UTCTime) -> Date? {
-        calendar.date(from: DateComponents(
-            year: time.year, month: time.month, day: time.day, hour: time.hours, minute: time.minutes, second: time.seconds
-        ))
+        calendar.date(
+            from: DateComponents(
+                year: time.year, month: time.month, day: time.day, hour: time.hours, minute: time.minutes,
+                second: time.seconds
+            ))
     }
 
     /// Parses a `Time ::= CHOICE { utcTime, generalTime }` node.
     static func parseTime(_ node: ASN1Node) throws -> Date {
         if node.identifier == UTCTime.defaultIdentifier, let date = date(try UTCTime(derEncoded: node)) { return date }
-        if node.identifier == GeneralizedTime.defaultIdentifier, let date = date(try GeneralizedTime(derEncoded: node)) {
+        if node.identifier == GeneralizedTime.defaultIdentifier, let date = date(try GeneralizedTime(derEncoded: node))
+        {
             return date
         }
         throw PKIError.malformed("expected a UTCTime or GeneralizedTime")

@@ -1,3 +1,4 @@
+import Crypto
 import SwiftASN1
 import X509
 
@@ -12,7 +13,8 @@ enum AlgorithmIdentifiers {
     static let sha256: ASN1ObjectIdentifier = [2, 16, 840, 1, 101, 3, 4, 2, 1]
 
     /// Writes the signature AlgorithmIdentifier of `algorithm` (RFC 5758 §3.2: no parameters for ECDSA).
-    static func serializeSignature(_ algorithm: Certificate.SignatureAlgorithm, into coder: inout DER.Serializer) throws {
+    static func serializeSignature(_ algorithm: Certificate.SignatureAlgorithm, into coder: inout DER.Serializer) throws
+    {
         let oid: ASN1ObjectIdentifier
         switch algorithm {
         case .ecdsaWithSHA256: oid = ecdsaWithSHA256
@@ -43,8 +45,6 @@ enum AlgorithmIdentifiers {
         }
     }
 }
-
-import Crypto
 
 extension AlgorithmIdentifiers {
     /// Verifies a DER ECDSA signature by `publicKey` over `message` for an ecdsa-with-SHA256/384 OID.

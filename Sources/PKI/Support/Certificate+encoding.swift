@@ -1,5 +1,5 @@
-public import X509
 import SwiftASN1
+public import X509
 
 extension Certificate {
     /// The certificate's DER bytes (for TLSA `3 0 x`, CERT records, files, the payload).
