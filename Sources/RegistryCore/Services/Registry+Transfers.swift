@@ -204,10 +204,15 @@ extension Registry {
     {
         try await execute { context in
             let eid = try EID(eidText)
-            guard case .asp(let caller) = principal, var device = try await context.device(eid),
-                device.state != .deleted
-            else {
+            guard var device = try await context.device(eid), device.state != .deleted else {
                 throw RegistryError.notFound("no device \(eid) visible to you")
+            }
+            guard case .asp(let caller) = principal else {
+                // Owner, MNO and operator may see the device but only the two ASPs settle a transfer.
+                guard Self.canSee(device, principal) else {
+                    throw RegistryError.notFound("no device \(eid) visible to you")
+                }
+                throw RegistryError.forbidden("only the losing or gaining ASP settles a transfer; you are \(principal.role)")
             }
             let pending = device.pendingTransfer
             let isLosing = device.aspID == caller
