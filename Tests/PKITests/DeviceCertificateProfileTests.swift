@@ -127,4 +127,31 @@ import X509
         let result = try PeerTool.run("python3", ["-c", script], stdin: Data(cert.pemString.utf8))
         #expect(result.status == 0 && result.stdout.contains("ok"), "\(result.output)")
     }
+
+    // Peer: `openssl verify -purpose sslserver -verify_hostname/-verify_ip` accepts the server profile.
+    @Test(.enabled(if: PeerTool.isAvailable("openssl")))
+    func opensslAcceptsServerCertificate() throws {
+        let h = try Fixtures.hierarchy()
+        let ca = try Fixtures.issuing(h)
+        let key = Certificate.PublicKey(P256.Signing.PrivateKey().publicKey)
+        let cert = try ServerCertificateProfile(
+            publicKey: key, dnsNames: ["dot.iotregistry.test"], ipAddresses: ["127.0.0.1"], urls: try Fixtures.urls()
+        ).issue(by: ca)
+        let dir = try PeerTool.temporaryDirectory("pki-server")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = try Fixtures.write(dir, "root.pem", h.root.certificate.pemString)
+        let issuing = try Fixtures.write(dir, "issuing.pem", ca.certificate.pemString)
+        let leaf = try Fixtures.write(dir, "server.pem", cert.pemString)
+        for check in [["-verify_hostname", "dot.iotregistry.test"], ["-verify_ip", "127.0.0.1"]] {
+            let result = try PeerTool.run(
+                "openssl", ["verify", "-purpose", "sslserver"] + check + ["-CAfile", root, "-untrusted", issuing, leaf]
+            )
+            #expect(result.status == 0, "\(result.output)")
+        }
+        let wrong = try PeerTool.run(
+            "openssl",
+            ["verify", "-purpose", "sslserver", "-verify_hostname", "other.test", "-CAfile", root, "-untrusted", issuing, leaf]
+        )
+        #expect(wrong.status != 0)
+    }
 }
