@@ -187,15 +187,28 @@ import Testing
     /// Cells where the registry does not yet answer as designed, each with what it answers instead.
     ///
     /// The cell still runs and asserts the designed outcome; its failures are recorded as a known issue, so the
-    /// entry must be removed once the bug is fixed (Swift Testing then reports the issue as no longer failing).
-    static let knownIssues: [String: String] = [:]
+    /// entry must go once the bug is fixed (Swift Testing then reports the known issue as no longer failing).
+    static func knownIssue(_ cell: Cell) -> String? {
+        if cell.role == .anonymous, cell.expected == .unauthenticated, cell.endpoint != .listDevices {
+            // Bug 1: no token reaches the core as `.anonymous`, which refuses it as a role (403) or an invisible
+            // object (404) instead of asking for credentials.
+            return "anonymous on a private endpoint answers 403 forbidden or 404 not-found instead of 401"
+        }
+        if [.approveTransfer, .rejectTransfer, .cancelTransfer].contains(cell.endpoint),
+            [.registryOperator, .owner, .mno].contains(cell.role)
+        {
+            // Bug 2: settleTransfer refuses every non-ASP with notFound "no device … visible to you", though the
+            // operator, the owner and the MNO can all see the device.
+            return "a non-ASP that sees the device is told 404 'no device visible to you' instead of 403 forbidden"
+        }
+        return nil
+    }
 
     struct Cell: Sendable, CustomTestStringConvertible {
         var endpoint: Endpoint
         var role: Role
         var expected: Outcome
         var testDescription: String { "\(endpoint.rawValue) as \(role.rawValue) → \(expected)" }
-        var key: String { "\(endpoint.rawValue) | \(role.rawValue)" }
     }
 
     static let cells: [Cell] = rows.flatMap { row in
@@ -205,12 +218,11 @@ import Testing
     @Test func everyEndpointHasOneRowAndEveryRoleACell() {
         #expect(Self.rows.map(\.endpoint) == Endpoint.allCases)
         #expect(Self.rows.allSatisfy { $0.outcomes.count == Role.allCases.count })
-        #expect(Set(Self.knownIssues.keys).isSubset(of: Set(Self.cells.map(\.key))))
     }
 
     @Test(arguments: cells)
     func cell(_ cell: Cell) async throws {
-        if let issue = Self.knownIssues[cell.key] {
+        if let issue = Self.knownIssue(cell) {
             await withKnownIssue(Comment(rawValue: issue)) { try await Self.run(cell) }
         } else {
             try await Self.run(cell)
