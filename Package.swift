@@ -80,6 +80,13 @@ let package = Package(
             dependencies: [crypto, .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "RegistryZone",
+            dependencies: [
+                "RegistryCore", "DNSSEC", "DNSWire", "PKI", crypto, .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: level 3: stores and doors
         .target(
@@ -127,6 +134,15 @@ let package = Package(
         .target(name: "PeerTesting", path: "Sources/PeerTesting", swiftSettings: swiftSettings),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RegistryZoneTests",
+            dependencies: [
+                "RegistryZone", "RegistryCore", "DNSSEC", "DNSWire", "PKI", "PeerTesting", crypto,
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PKITests",
             dependencies: [

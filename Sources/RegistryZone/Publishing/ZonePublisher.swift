@@ -1,0 +1,147 @@
+public import DNSSEC
+public import DNSWire
+public import Foundation
+import Logging
+
+/// Keeps the signed zone equal to what the registry's database says, change by change.
+///
+/// It builds the zone from the database once, then follows the outbox: each batch of events names the devices it
+/// touched, the publisher reads what each of them should publish now, and applies the difference as one signed
+/// change (one SOA serial, one IXFR step, one NOTIFY). Because it re-reads the device instead of replaying the
+/// event, processing an event twice, or after a restart, is harmless: the zone converges on the database.
+public actor ZonePublisher {
+    public let records: ZoneRecords
+    let facts: any ZoneFacts
+    let keys: ZoneKeys
+    let policy: SigningPolicy
+    let serialFile: ZoneSerialFile?
+    let sink: (any ZoneSink)?
+    let logger: Logger
+    /// Outbox events read per batch.
+    public var batchSize = 2_000
+
+    /// The zone now; nil until ``rebuild(now:)``.
+    public private(set) var zone: SignedZone?
+    /// The outbox position the zone reflects.
+    public private(set) var position: Int64 = 0
+
+    public init(
+        records: ZoneRecords, facts: any ZoneFacts, keys: ZoneKeys, policy: SigningPolicy = SigningPolicy(),
+        serialFile: ZoneSerialFile? = nil, sink: (any ZoneSink)? = nil, logger: Logger = Logger(label: "iotreg.zone")
+    ) {
+        self.records = records
+        self.facts = facts
+        self.keys = keys
+        self.policy = policy
+        self.serialFile = serialFile
+        self.sink = sink
+        self.logger = logger
+    }
+
+    var apex: DNSName { records.configuration.apex }
+
+    // MARK: - from scratch
+
+    /// The unsigned content the database calls for now, with the SOA at `serial`.
+    public func desiredRecords(serial: UInt32) async throws -> [ResourceRecord] {
+        let ca = try await facts.caCertificates()
+        var out = records.apexRecords(serial: serial, rootCertificate: ca.root, issuingCertificates: ca.issuing)
+        for service in try await facts.services() { out += try records.records(for: service) }
+        var cursor: String?
+        while true {
+            let page = try await facts.identities(after: cursor, limit: 10_000)
+            for identity in page { out += try records.records(for: identity) }
+            guard let last = page.last, page.count == 10_000 else { break }
+            cursor = last.eid
+        }
+        return out
+    }
+
+    /// Signs the zone the database calls for now at `serial`, without publishing it or touching the serial file
+    /// (for `iotreg zone export`).
+    public func signedZone(serial: UInt32, now: Date = Date()) async throws -> SignedZone {
+        try SignedZone(apex: apex, records: try await desiredRecords(serial: serial), keys: keys, policy: policy, now: now)
+    }
+
+    /// Signs the whole zone from the database, replacing the current one, and publishes it (secondaries take
+    /// AXFR). Events after the position read first are then applied by ``catchUp(now:)``.
+    @discardableResult
+    public func rebuild(now: Date = Date()) async throws -> SignedZone {
+        let position = try await facts.latestChange()
+        let serial = try serialFile?.nextSerial(now: now) ?? UInt32(clamping: Int64(now.timeIntervalSince1970))
+        let content = try await desiredRecords(serial: serial)
+        let zone = try SignedZone(apex: apex, records: content, keys: keys, policy: policy, now: now)
+        try serialFile?.write(zone.serial)
+        self.zone = zone
+        self.position = position
+        logger.info("zone signed from scratch", metadata: ["names": "\(zone.nameCount)", "serial": "\(zone.serial)"])
+        await sink?.publish(zone, diff: nil)
+        return zone
+    }
+
+    // MARK: - following the outbox
+
+    /// Applies every outbox event after ``position``, a batch at a time; returns the diffs it published.
+    @discardableResult
+    public func catchUp(now: Date = Date()) async throws -> [ZoneDiff] {
+        if zone == nil { try await rebuild(now: now) }
+        var diffs: [ZoneDiff] = []
+        while true {
+            let batch = try await facts.changedDevices(after: position, limit: batchSize)
+            guard batch.through > position else { break }
+            if let diff = try await apply(devices: batch.eids, now: now) { diffs.append(diff) }
+            position = batch.through
+        }
+        return diffs
+    }
+
+    /// Makes the names of `eids` match the database in one signed change; nil when nothing differed.
+    public func apply(devices eids: [String], now: Date = Date()) async throws -> ZoneDiff? {
+        guard var zone else { throw RegistryZoneError(.state, "the zone has not been built yet; call rebuild first") }
+        var change = ZoneChange()
+        for eid in Set(eids).sorted() {
+            let (current, rpids) = try await facts.identity(eid: eid)
+            let desired = try current.map { try records.records(for: $0) } ?? []
+            let names = try records.names(eid: eid, rpids: Array(Set(rpids + (current.map { [$0.rpid] } ?? []))))
+            let present = names.flatMap { name in
+                zone.rrsets(at: name).filter { !Self.signerTypes.contains($0.rrset.type) }.flatMap(\.rrset.records)
+            }
+            let presentSet = Set(present.map(RecordKey.init))
+            let desiredSet = Set(desired.map(RecordKey.init))
+            change.removals += present.filter { !desiredSet.contains(RecordKey($0)) }
+            change.additions += desired.filter { !presentSet.contains(RecordKey($0)) }
+        }
+        guard !change.removals.isEmpty || !change.additions.isEmpty else { return nil }
+        let diff = try zone.apply(change, now: now)
+        guard !diff.isEmpty else { return nil }
+        try serialFile?.write(zone.serial)
+        self.zone = zone
+        await sink?.publish(zone, diff: diff)
+        return diff
+    }
+
+    /// Re-signs RRsets whose signatures near expiry (run periodically; hourly is plenty with 14-day signatures).
+    @discardableResult
+    public func refreshSignatures(now: Date = Date()) async throws -> ZoneDiff? {
+        guard var zone else { return nil }
+        let diff = try zone.refresh(now: now)
+        guard !diff.isEmpty else { return nil }
+        try serialFile?.write(zone.serial)
+        self.zone = zone
+        await sink?.publish(zone, diff: diff)
+        return diff
+    }
+
+    /// Record types the signer manages: never compared with the database.
+    static let signerTypes: Set<RecordType> = [.rrsig, .nsec, .dnskey, .soa]
+
+    /// A record's identity for set comparison: owner, type and data, not TTL.
+    struct RecordKey: Hashable {
+        let name: DNSName
+        let rdata: RData
+        init(_ record: ResourceRecord) {
+            name = record.name.lowercased()
+            rdata = record.rdata
+        }
+    }
+}

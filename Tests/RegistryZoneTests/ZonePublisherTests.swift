@@ -1,0 +1,152 @@
+import DNSSEC
+import DNSWire
+import Foundation
+import PKI
+import PeerTesting
+import RegistryZone
+import Testing
+
+@Suite("Zone publisher follows the registry")
+struct ZonePublisherTests {
+    struct World {
+        let facts: InMemoryZoneFacts
+        let publisher: ZonePublisher
+        let sink: RecordingSink
+        let ca: CertificateAuthority
+        let keys: ZoneKeys
+    }
+
+    func world(devices: Int = 3, serialFile: ZoneSerialFile? = nil) async throws -> World {
+        let h = try ZoneFixtures.hierarchy()
+        let ca = try #require(h.issuing["default"])
+        let facts = InMemoryZoneFacts(
+            root: try ZoneFixtures.der(h.root.certificate), issuing: [try ZoneFixtures.der(ca.certificate)])
+        for i in 0..<devices {
+            let eid = ZoneFixtures.eid(i)
+            let der = try ZoneFixtures.deviceCertificate(ca, eid: eid, rpid: Int64(11 + i))
+            await facts.set(eid, PublishedIdentity(eid: eid, rpid: Int64(11 + i), certificate: der), event: false)
+        }
+        let keys = ZoneKeys.generate()
+        let sink = RecordingSink()
+        let publisher = ZonePublisher(
+            records: ZoneRecords(configuration: try ZoneConfiguration(apex: try DNSName(ZoneFixtures.apex))),
+            facts: facts, keys: keys, serialFile: serialFile, sink: sink)
+        return World(facts: facts, publisher: publisher, sink: sink, ca: ca, keys: keys)
+    }
+
+    func name(_ text: String) -> DNSName { try! DNSName(text) }
+
+    @Test("a rebuild publishes every device and matches the database")
+    func rebuild() async throws {
+        let w = try await world()
+        let zone = try await w.publisher.rebuild()
+        for i in 0..<3 {
+            #expect(zone.rrset(name("\(ZoneFixtures.eid(i))._device.iotregistry.test."), .tlsa) != nil)
+            #expect(zone.rrset(name("\(11 + i).\(ZoneFixtures.eid(i)).iotregistry.test."), .cert) != nil)
+        }
+        #expect(try await w.publisher.checkConsistency().isConsistent)
+        let published = await w.sink.published
+        #expect(published.count == 1 && published[0].diff == nil)
+    }
+
+    @Test("deactivation removes both names; the NSEC chain then proves the TLSA name does not exist")
+    func deactivationRemovesNames() async throws {
+        let w = try await world()
+        try await w.publisher.rebuild()
+        let eid = ZoneFixtures.eid(1)
+        await w.facts.set(eid, nil)
+        let diffs = try await w.publisher.catchUp()
+        #expect(diffs.count == 1)
+        let zone = try #require(await w.publisher.zone)
+        let identity = name("\(eid)._device.iotregistry.test.")
+        #expect(zone.rrsets(at: identity).isEmpty)
+        #expect(zone.rrsets(at: name("12.\(eid).iotregistry.test.")).isEmpty)
+        let proof = try #require(zone.nsec(covering: identity))
+        let validator = DNSSECValidator(trustAnchors: [try TrustAnchor(record: zone.dsRecord)])
+        let keys = try #require(zone.rrset(zone.apex, .dnskey))
+        let result = validator.validateNameError(qname: identity, proof: [proof], keys: keys)
+        #expect(result.isSecure, "\(result)")
+        #expect(try await w.publisher.checkConsistency().isConsistent)
+    }
+
+    @Test("a transfer replaces the certificate and profile: new CERT name, old one gone, TLSA follows the new key")
+    func transferMovesProfile() async throws {
+        let w = try await world()
+        try await w.publisher.rebuild()
+        let eid = ZoneFixtures.eid(0)
+        let der = try ZoneFixtures.deviceCertificate(w.ca, eid: eid, rpid: 16)
+        let before = try #require(await w.publisher.zone?.rrset(name("\(eid)._device.iotregistry.test."), .tlsa))
+        await w.facts.set(eid, PublishedIdentity(eid: eid, rpid: 16, certificate: der))
+        try await w.publisher.catchUp()
+        let zone = try #require(await w.publisher.zone)
+        #expect(zone.rrsets(at: name("11.\(eid).iotregistry.test.")).isEmpty)
+        #expect(zone.rrset(name("16.\(eid).iotregistry.test."), .cert) != nil)
+        let after = try #require(zone.rrset(name("\(eid)._device.iotregistry.test."), .tlsa))
+        #expect(after.rrset.rdatas != before.rrset.rdatas && after.rrset.rdatas.count == 1)
+        #expect(try await w.publisher.checkConsistency().isConsistent)
+    }
+
+    @Test("events processed twice, or for devices that did not change, publish nothing")
+    func idempotent() async throws {
+        let w = try await world()
+        let zone = try await w.publisher.rebuild()
+        let again = try await w.publisher.apply(devices: [ZoneFixtures.eid(0), ZoneFixtures.eid(1)])
+        #expect(again == nil)
+        #expect(await w.publisher.zone?.serial == zone.serial)
+    }
+
+    @Test("a batch of many changes is one signed step: one serial bump, one diff for IXFR")
+    func batchIsOneStep() async throws {
+        let w = try await world(devices: 50)
+        let zone = try await w.publisher.rebuild()
+        for i in 0..<50 { await w.facts.set(ZoneFixtures.eid(i), nil) }
+        let diffs = try await w.publisher.catchUp()
+        #expect(diffs.count == 1)
+        #expect(diffs.first?.newSerial == zone.serial &+ 1)
+        #expect(await w.publisher.zone?.nameCount ?? 0 < zone.nameCount - 99)
+    }
+
+    @Test("the consistency check finds a device the zone has not caught up with")
+    func consistencyFindsDrift() async throws {
+        let w = try await world()
+        try await w.publisher.rebuild()
+        await w.facts.set(ZoneFixtures.eid(2), nil, event: false)
+        let report = try await w.publisher.checkConsistency()
+        #expect(report.unexpected.count == 2 && report.missing.isEmpty, "\(report)")
+        #expect(report.description.contains(ZoneFixtures.eid(2)))
+    }
+
+    @Test("the serial only moves forward across rebuilds, even within the same second")
+    func serialMovesForward() async throws {
+        let dir = try PeerTool.temporaryDirectory()
+        let file = ZoneSerialFile(url: dir.appendingPathComponent("zone.serial"))
+        let w = try await world(serialFile: file)
+        let now = Date()
+        let first = try await w.publisher.rebuild(now: now).serial
+        await w.facts.set(ZoneFixtures.eid(0), nil)
+        try await w.publisher.catchUp(now: now)
+        let second = try await w.publisher.rebuild(now: now).serial
+        #expect(second == first &+ 2)
+        #expect(try file.read() == second)
+    }
+
+    @Test("the signed zone passes ldns-verify-zone and dnssec-verify after changes",
+          .enabled(if: PeerTool.isAvailable("ldns-verify-zone") && PeerTool.isAvailable("dnssec-verify")))
+    func peersAcceptZone() async throws {
+        let w = try await world(devices: 20)
+        try await w.publisher.rebuild()
+        for i in 0..<5 { await w.facts.set(ZoneFixtures.eid(i), nil) }
+        let eid = ZoneFixtures.eid(7)
+        let der = try ZoneFixtures.deviceCertificate(w.ca, eid: eid, rpid: 99)
+        await w.facts.set(eid, PublishedIdentity(eid: eid, rpid: 99, certificate: der))
+        try await w.publisher.catchUp()
+        let zone = try #require(await w.publisher.zone)
+        let dir = try PeerTool.temporaryDirectory()
+        let path = dir.appendingPathComponent("zone.db").path
+        try zone.masterFile().write(toFile: path, atomically: true, encoding: .utf8)
+        let ldns = try PeerTool.run("ldns-verify-zone", [path])
+        #expect(ldns.status == 0, "\(ldns.output)")
+        let bind = try PeerTool.run("dnssec-verify", ["-o", ZoneFixtures.apex, path])
+        #expect(bind.status == 0, "\(bind.output)")
+    }
+}
