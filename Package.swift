@@ -73,7 +73,7 @@ let package = Package(
         // MARK: level 2: the registry
         .target(
             name: "RegistryCore",
-            dependencies: [crypto, .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PKI", crypto, .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "iotreg",
             dependencies: [
-                "RegistryCore", "RegistryStoreSQLite", "RegistryAPI",
+                "RegistryCore", "RegistryStoreSQLite", "RegistryAPI", "PKI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "RegistryAPITests",
             dependencies: [
-                "RegistryAPI", "RegistryCore", "RegistryStoreSQLite", "PeerTesting",
+                "RegistryAPI", "RegistryCore", "RegistryStoreSQLite", "PeerTesting", "PKI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -21,6 +21,8 @@ public enum RegistryStoreConformance {
         ("job items are processed exactly once", jobItemsOnce),
         ("due transfers are found by time", dueTransfers),
         ("tokens resolve to principals", tokensResolve),
+        ("certificates round-trip and the newest active one is current", certificateRoundTrip),
+        ("a certificate is revoked once, listed by its issuer, with the outbox serial", certificateRevocation),
     ]
 
     public static var names: [String] { checks.map(\.name) }
@@ -176,6 +178,75 @@ public enum RegistryStoreConformance {
         try expect(events[0].kind == .deviceActivated && events[0].rpid == 1 && events[0].eid == eid(1), "fields")
         let later = try await store.outboxEvents(after: events[3].sequence, limit: 100)
         try expect(later.count == 2, "after-cursor")
+    }
+
+    static func certificate(_ serial: String, eid n: Int, rpid: Int64, issuer: String = "aa01") -> CertificateRecord {
+        CertificateRecord(
+            serial: serial, eid: eid(n), rpid: rpid, issuerKeyID: issuer, der: [0x30, 0x03, 0x02, 0x01, UInt8(n)],
+            notBefore: now, notAfter: now + 86_400)
+    }
+
+    static func certificateRoundTrip(_ store: any RegistryStore) async throws {
+        let first = certificate("0a01", eid: 1, rpid: 5)
+        var changes = ChangeSet()
+        changes.certificateInserts = [first, certificate("0b02", eid: 2, rpid: 6)]
+        try await store.commit(changes)
+        try expect(try await store.certificate(serial: "0a01") == first, "record read back differs")
+        try expect(try await store.certificate(serial: "ffff") == nil, "unknown serial")
+        try expect(try await store.currentCertificate(eid: eid(1)) == first, "current certificate")
+        try expect(try await store.currentCertificate(eid: eid(3)) == nil, "device without certificate")
+        // A newer certificate for the same device becomes current, even issued in the same second.
+        changes = ChangeSet()
+        let second = certificate("0c03", eid: 1, rpid: 7)
+        changes.certificateInserts = [second]
+        try await store.commit(changes)
+        try expect(try await store.currentCertificate(eid: eid(1))?.serial == "0c03", "newest is current")
+        // A duplicate serial is refused and the whole change set is rolled back.
+        changes = ChangeSet()
+        changes.deviceInserts = [device(9)]
+        changes.certificateInserts = [certificate("0a01", eid: 9, rpid: 8)]
+        do {
+            try await store.commit(changes)
+            throw ConformanceFailure("a duplicate serial was accepted")
+        } catch let error as RegistryError {
+            try expect(error.code == .alreadyExists, "duplicate serial: \(error.code)")
+        }
+        try expect(try await store.device(eid: eid(9)) == nil, "rolled back device")
+    }
+
+    static func certificateRevocation(_ store: any RegistryStore) async throws {
+        var changes = ChangeSet()
+        changes.certificateInserts = [
+            certificate("01", eid: 1, rpid: 1), certificate("02", eid: 2, rpid: 2),
+            certificate("03", eid: 3, rpid: 3, issuer: "bb02"),
+        ]
+        try await store.commit(changes)
+        changes = ChangeSet()
+        changes.certificateRevocations = [
+            CertificateRevocation(serial: "01", revokedAt: now + 10, reason: 5),
+            CertificateRevocation(serial: "03", revokedAt: now + 10, reason: 4),
+        ]
+        changes.outbox = [OutboxEvent(at: now, kind: .certificateRevoked, eid: eid(1), rpid: 1, serial: "01")]
+        try await store.commit(changes)
+        let revoked = try await store.revokedCertificates(issuerKeyID: "aa01")
+        try expect(revoked.map(\.serial) == ["01"], "revoked by issuer: \(revoked.map(\.serial))")
+        try expect(revoked.first?.status == .revoked && revoked.first?.reason == 5, "status and reason")
+        try expect(revoked.first?.revokedAt == now + 10, "revocation time")
+        try expect(try await store.currentCertificate(eid: eid(1)) == nil, "a revoked certificate is not current")
+        let events = try await store.outboxEvents(after: 0, limit: 10)
+        try expect(events.last?.serial == "01" && events.last?.kind == .certificateRevoked, "outbox serial")
+        // Revoking again is a conflict and nothing of that change set is written.
+        changes = ChangeSet()
+        changes.deviceInserts = [device(8)]
+        changes.certificateRevocations = [CertificateRevocation(serial: "01", revokedAt: now + 20, reason: 1)]
+        do {
+            try await store.commit(changes)
+            throw ConformanceFailure("a certificate was revoked twice")
+        } catch let error as RegistryError {
+            try expect(error.code == .conflict, "second revocation: \(error.code)")
+        }
+        try expect(try await store.device(eid: eid(8)) == nil, "rolled back device")
+        try expect(try await store.certificate(serial: "01")?.reason == 5, "first reason kept")
     }
 
     static func transferCodeOnce(_ store: any RegistryStore) async throws {

@@ -293,6 +293,12 @@ extension Registry {
                     Profile(
                         rpid: current, eid: device.eid, aspID: "", status: .revoked, createdAt: context.now,
                         revokedAt: context.now, revocationReason: reason))
+                // The profile's certificate ends with it, in the same transaction (DESIGN.md "Device lifecycle").
+                if let certificate = try await store.currentCertificate(eid: device.eid) {
+                    Self.planRevocation(
+                        certificate, reason: Self.crlReason(forProfileRevocation: reason), changes: &changes,
+                        context: context)
+                }
                 device.rpid = nil
             }
             if effect == .mintNew {
