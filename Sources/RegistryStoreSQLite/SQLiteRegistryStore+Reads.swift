@@ -257,7 +257,7 @@ extension SQLiteRegistryStore {
             try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT * FROM certificates WHERE eid = ? AND status = 'active' ORDER BY issued_seq DESC LIMIT 1
+                    SELECT * FROM certificates WHERE eid = ? AND status = 'good' ORDER BY issued_seq DESC LIMIT 1
                     """,
                 arguments: [eid.digits]
             ).map(Self.certificate(from:))
@@ -286,7 +286,7 @@ extension SQLiteRegistryStore {
         let der: Data = row["der"]
         return CertificateRecord(
             serial: row["serial"], eid: try EID(row["eid"]), rpid: row["rpid"], issuerKeyID: row["issuer_key_id"],
-            der: Array(der), notBefore: Date(millis: row["not_before"]), notAfter: Date(millis: row["not_after"]),
+            spkiSHA256: row["spki_sha256"], der: Array(der), notBefore: Date(millis: row["not_before"]), notAfter: Date(millis: row["not_after"]),
             status: status, revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millis:)), reason: row["reason"])
     }
 

@@ -210,14 +210,14 @@ public final class SQLiteRegistryStore: RegistryStore {
             sequence -= Int64(changes.certificateInserts.count)
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT INTO certificates(serial, eid, rpid, issuer_key_id, der, not_before, not_after, status,
-                        revoked_at, reason, issued_seq)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO certificates(serial, eid, rpid, issuer_key_id, spki_sha256, der, not_before, not_after,
+                        status, revoked_at, reason, issued_seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for record in changes.certificateInserts {
                 sequence += 1
                 try statement.execute(arguments: [
-                    record.serial, record.eid.digits, record.rpid, record.issuerKeyID, Data(record.der),
+                    record.serial, record.eid.digits, record.rpid, record.issuerKeyID, record.spkiSHA256, Data(record.der),
                     record.notBefore.millis, record.notAfter.millis, record.status.rawValue, record.revokedAt?.millis,
                     record.reason, sequence,
                 ])
@@ -227,7 +227,7 @@ public final class SQLiteRegistryStore: RegistryStore {
             let statement = try db.cachedStatement(
                 sql: """
                     UPDATE certificates SET status = 'revoked', revoked_at = ?, reason = ?
-                    WHERE serial = ? AND status = 'active'
+                    WHERE serial = ? AND status = 'good'
                     """)
             for revocation in changes.certificateRevocations {
                 try statement.execute(arguments: [revocation.revokedAt.millis, revocation.reason, revocation.serial])

@@ -1,3 +1,4 @@
+import Crypto
 public import Foundation
 
 /// A device certificate the registry issued, as the store keeps it: the DER plus what revocation needs.
@@ -5,9 +6,11 @@ public import Foundation
 /// Why a record of its own: CRLs, OCSP and `GET /v1/devices/{eid}/certificate` are answered from these rows, and
 /// revocation is written in the same transaction as the lifecycle change that causes it.
 public struct CertificateRecord: Codable, Hashable, Sendable {
-    /// Whether the certificate still stands.
+    /// Whether the certificate still stands (the words of OCSP, RFC 6960 §2.2).
     public enum Status: String, Codable, Sendable {
-        case active
+        /// Issued and not revoked (it may have expired: expiry is read from ``notAfter``).
+        case good
+        /// Revoked; ``revokedAt`` and ``reason`` say when and why.
         case revoked
     }
 
@@ -18,6 +21,9 @@ public struct CertificateRecord: Codable, Hashable, Sendable {
     public var rpid: Int64
     /// The issuing CA's key identifier (the certificate's AKI), lowercase hex.
     public var issuerKeyID: String
+    /// SHA-256 of the certificate's SubjectPublicKeyInfo, lowercase hex: the data of the device's TLSA `3 1 1`.
+    public var spkiSHA256: String
+    /// The certificate, DER.
     public var der: [UInt8]
     public var notBefore: Date
     public var notAfter: Date
@@ -27,13 +33,14 @@ public struct CertificateRecord: Codable, Hashable, Sendable {
     public var reason: Int?
 
     public init(
-        serial: String, eid: EID, rpid: Int64, issuerKeyID: String, der: [UInt8], notBefore: Date, notAfter: Date,
-        status: Status = .active, revokedAt: Date? = nil, reason: Int? = nil
+        serial: String, eid: EID, rpid: Int64, issuerKeyID: String, spkiSHA256: String, der: [UInt8],
+        notBefore: Date, notAfter: Date, status: Status = .good, revokedAt: Date? = nil, reason: Int? = nil
     ) {
         self.serial = serial
         self.eid = eid
         self.rpid = rpid
         self.issuerKeyID = issuerKeyID
+        self.spkiSHA256 = spkiSHA256
         self.der = der
         self.notBefore = notBefore
         self.notAfter = notAfter
@@ -43,7 +50,13 @@ public struct CertificateRecord: Codable, Hashable, Sendable {
     }
 }
 
-/// Marks an issued certificate revoked; applied only to a certificate that is still active.
+extension CertificateRecord {
+    /// SHA-256 of the DER certificate, lowercase hex (what `openssl x509 -fingerprint -sha256` shows, unformatted).
+    public var sha256: String { SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined() }
+}
+
+/// Marks an issued certificate revoked; applied only to a certificate that is still `good` (else the commit fails
+/// with `conflict` and writes nothing).
 public struct CertificateRevocation: Hashable, Sendable {
     public var serial: String
     public var revokedAt: Date
