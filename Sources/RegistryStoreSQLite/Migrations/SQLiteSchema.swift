@@ -82,6 +82,7 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        registerV2(&migrator)
         return migrator
     }
 }
