@@ -119,8 +119,9 @@ let package = Package(
         .executableTarget(
             name: "iotreg",
             dependencies: [
-                "RegistryCore", "RegistryStoreSQLite", "RegistryAPI", "PKI",
+                "RegistryCore", "RegistryStoreSQLite", "RegistryAPI", "PKI", "RegistryZone", "DNSSEC", "DNSWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -159,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "RegistryZoneTests",
             dependencies: [
-                "RegistryZone", "RegistryCore", "DNSSEC", "DNSWire", "PKI", "PeerTesting", crypto,
+                "RegistryZone", "RegistryCore", "RegistryStoreSQLite", "DNSSEC", "DNSWire", "PKI", "PeerTesting", crypto,
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],

@@ -61,10 +61,12 @@ struct ZonePublisherTests {
         let identity = name("\(eid)._device.iotregistry.test.")
         #expect(zone.rrsets(at: identity).isEmpty)
         #expect(zone.rrsets(at: name("12.\(eid).iotregistry.test.")).isEmpty)
+        // RFC 4035 §3.1.3.2: the name and the wildcard at its closest encloser are both proven absent.
         let proof = try #require(zone.nsec(covering: identity))
+        let wildcard = try #require(zone.nsec(covering: name("*._device.iotregistry.test.")))
         let validator = DNSSECValidator(trustAnchors: [try TrustAnchor(record: zone.dsRecord)])
         let keys = try #require(zone.rrset(zone.apex, .dnskey))
-        let result = validator.validateNameError(qname: identity, proof: [proof], keys: keys)
+        let result = validator.validateNameError(qname: identity, proof: Array(Set([proof, wildcard])), keys: keys)
         #expect(result.isSecure, "\(result)")
         #expect(try await w.publisher.checkConsistency().isConsistent)
     }

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 public import DNSSEC
 public import PKI
 

@@ -1,4 +1,5 @@
 public import DNSWire
+import DNSSEC
 
 /// How the served zone differs from what the database calls for; empty when they agree.
 public struct ZoneConsistencyReport: Sendable, Hashable, CustomStringConvertible {

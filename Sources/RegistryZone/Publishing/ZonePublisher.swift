@@ -1,7 +1,7 @@
 public import DNSSEC
 public import DNSWire
 public import Foundation
-import Logging
+public import Logging
 
 /// Keeps the signed zone equal to what the registry's database says, change by change.
 ///
@@ -15,7 +15,7 @@ public actor ZonePublisher {
     let keys: ZoneKeys
     let policy: SigningPolicy
     let serialFile: ZoneSerialFile?
-    let sink: (any ZoneSink)?
+    var sink: (any ZoneSink)?
     let logger: Logger
     /// Outbox events read per batch.
     public var batchSize = 2_000
@@ -39,6 +39,13 @@ public actor ZonePublisher {
     }
 
     var apex: DNSName { records.configuration.apex }
+
+    /// Sends every later change to `sink` as well (e.g. a DNS server started after the first build), after
+    /// handing it the current zone.
+    public func attach(_ sink: any ZoneSink) async {
+        self.sink = sink
+        if let zone { await sink.publish(zone, diff: nil) }
+    }
 
     // MARK: - from scratch
 

@@ -1,3 +1,5 @@
+import RegistryZone
+import DNSSEC
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -82,6 +84,11 @@ struct Serve: AsyncParsableCommand {
         }
         let pki = try home.loadPKI(zone: settings.zone)
         let registry = Registry(store: store, configuration: configuration, pki: pki)
+        let zonePublisher = try home.zonePublisher(
+            store: store, pki: pki, zone: settings.zone, keys: try home.zoneKeys(create: true), sink: nil,
+            logger: logger)
+        let zone = try await zonePublisher.rebuild()
+        logger.info("zone \(zone.apex) signed: \(zone.nameCount) names, serial \(zone.serial)")
         let scheduler = JobScheduler(registry: registry, logger: logger)
         try await scheduler.resumeUnfinished()
 
@@ -97,7 +104,9 @@ struct Serve: AsyncParsableCommand {
             options: RegistryAPIOptions(
                 metrics: { prometheus.emitToString() },
                 health: { (try? await store.auditHead()) != nil }))
-        var services: [any Service] = [TransferSweeper(registry: registry, logger: logger)]
+        var services: [any Service] = [
+            TransferSweeper(registry: registry, logger: logger), ZoneFollower(publisher: zonePublisher, logger: logger),
+        ]
         if !est.isOff {
             let isIP = est.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
             let tls = try ESTTLSListener.configuration(

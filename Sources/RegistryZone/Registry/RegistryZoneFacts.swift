@@ -1,0 +1,96 @@
+public import Foundation
+public import RegistryCore
+
+/// Reads the zone's facts from the registry store: which devices are live, their one current certificate, and
+/// which devices each outbox event touched.
+///
+/// A device is published while it is `active` or `transfer-pending` (it still belongs to the losing ASP until the
+/// transfer completes) and holds an unrevoked certificate for its current profile. Everything else, deactivated,
+/// deleted, transferred but not yet re-certified, has no names, and NSEC proves it.
+public struct RegistryZoneFacts: ZoneFacts {
+    let store: any RegistryStore
+    let ca: @Sendable () async throws -> (root: [UInt8], issuing: [[UInt8]])
+
+    /// - Parameter caCertificates: the registry's root and issuing CA certificates (DER), read when the zone is
+    ///   built, so a new issuing CA appears at the next rebuild.
+    public init(
+        store: any RegistryStore,
+        caCertificates: @escaping @Sendable () async throws -> (root: [UInt8], issuing: [[UInt8]])
+    ) {
+        self.store = store
+        self.ca = caCertificates
+    }
+
+    static let publishedStates: Set<DeviceState> = [.active, .transferPending]
+
+    public func caCertificates() async throws -> (root: [UInt8], issuing: [[UInt8]]) { try await ca() }
+
+    public func identities(after eid: String?, limit: Int) async throws -> [PublishedIdentity] {
+        var out: [PublishedIdentity] = []
+        var cursor = eid
+        // Two states are published; walk all devices in EID order and keep those, so the cursor stays one EID.
+        while out.count < limit {
+            let page = try await store.devices(matching: DeviceQuery(after: cursor, limit: limit))
+            for device in page {
+                if let identity = try await identity(of: device) { out.append(identity) }
+            }
+            guard let last = page.last, page.count == limit else { break }
+            cursor = last.eid.digits
+        }
+        return out
+    }
+
+    public func identity(eid: String) async throws -> (current: PublishedIdentity?, rpids: [Int64]) {
+        guard let parsed = try? EID(eid) else { return (nil, []) }
+        let rpids = try await store.profiles(eid: parsed).map(\.rpid)
+        guard let device = try await store.device(eid: parsed) else { return (nil, rpids) }
+        return (try await identity(of: device), rpids)
+    }
+
+    func identity(of device: Device) async throws -> PublishedIdentity? {
+        guard Self.publishedStates.contains(device.state), let rpid = device.rpid,
+            let certificate = try await store.currentCertificate(eid: device.eid), certificate.rpid == rpid
+        else { return nil }
+        return PublishedIdentity(eid: device.eid.digits, rpid: rpid, certificate: certificate.der)
+    }
+
+    public func services() async throws -> [PublishedService] {
+        var out: [PublishedService] = []
+        var cursor: String?
+        while true {
+            let page = try await store.asps(after: cursor, limit: 500)
+            for asp in page {
+                guard let pem = asp.serverCertificatePEM, let der = PEMBlock.firstCertificate(pem) else { continue }
+                out.append(PublishedService(fqdn: asp.fqdn, port: asp.port, certificate: der))
+            }
+            guard let last = page.last, page.count == 500 else { break }
+            cursor = last.id
+        }
+        return out
+    }
+
+    public func latestChange() async throws -> Int64 {
+        var position: Int64 = 0
+        while true {
+            let page = try await store.outboxEvents(after: position, limit: 10_000)
+            guard let last = page.last else { return position }
+            position = last.sequence
+        }
+    }
+
+    public func changedDevices(after sequence: Int64, limit: Int) async throws -> (eids: [String], through: Int64) {
+        let events = try await store.outboxEvents(after: sequence, limit: limit)
+        return (events.compactMap { $0.eid?.digits }, events.last?.sequence ?? sequence)
+    }
+}
+
+/// The first `CERTIFICATE` block of a PEM text, decoded.
+enum PEMBlock {
+    static func firstCertificate(_ pem: String) -> [UInt8]? {
+        guard let begin = pem.range(of: "-----BEGIN CERTIFICATE-----"),
+            let end = pem.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<pem.endIndex)
+        else { return nil }
+        let body = pem[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
+        return Data(base64Encoded: String(body)).map { Array($0) }
+    }
+}

@@ -1,0 +1,146 @@
+import Crypto
+import DNSSEC
+import DNSWire
+import Foundation
+import PKI
+import RegistryCore
+import RegistryStoreSQLite
+import RegistryZone
+import SwiftASN1
+import Testing
+import X509
+
+/// The zone follows the real registry: lifecycle and certificates in SQLite, events through the outbox.
+@Suite("Zone follows the registry store")
+struct RegistryZoneFactsTests {
+    struct World {
+        let registry: Registry
+        let store: SQLiteRegistryStore
+        let publisher: ZonePublisher
+        let asp: Principal
+        let gainingASP: Principal
+        let owner: Principal
+        let mno: Principal
+        let ownerID: String
+        let mnoID: String
+    }
+
+    func world() async throws -> World {
+        let hierarchy = try CAHierarchy.create(
+            keyStore: InMemoryKeyStore(),
+            rootSubject: try DistinguishedName(parsing: "CN=IoT Registry Root CA, O=IoT Registry Test"),
+            issuing: ["devices": try DistinguishedName(parsing: "CN=IoT Registry Issuing CA, O=IoT Registry Test")])
+        let pki = try RegistryPKI(
+            hierarchy: hierarchy, issuingDomain: "devices", zone: ZoneFixtures.apex,
+            urls: try PublicationURLs(base: "http://127.0.0.1:8080"))
+        let store = try SQLiteRegistryStore(path: ":memory:")
+        try await store.migrate()
+        let registry = Registry(store: store, pki: pki)
+        _ = try await registry.bootstrapOperator()
+        let op = Principal.registryOperator
+        let a = try await registry.createASP(NewASP(name: "ParkoServ", fqdn: "iot.parkoserv.ca", port: 8883), by: op)
+        let b = try await registry.createASP(NewASP(name: "CarParkServ", fqdn: "iot.carparkserv.ca", port: 8883), by: op)
+        let owner = try await registry.createTenant(kind: .owner, name: "City", by: op)
+        let mno = try await registry.createTenant(kind: .mno, name: "Telco", by: op)
+        let root = try ZoneFixtures.der(hierarchy.root.certificate)
+        let issuing = try hierarchy.issuing.values.map { try ZoneFixtures.der($0.certificate) }
+        let facts = RegistryZoneFacts(store: store, caCertificates: { (root, issuing) })
+        let publisher = ZonePublisher(
+            records: ZoneRecords(configuration: try ZoneConfiguration(apex: try DNSName(ZoneFixtures.apex))),
+            facts: facts, keys: ZoneKeys.generate())
+        try await publisher.rebuild()
+        return World(
+            registry: registry, store: store, publisher: publisher, asp: .asp(a.id), gainingASP: .asp(b.id),
+            owner: .owner(owner.id), mno: .mno(mno.id), ownerID: owner.id, mnoID: mno.id)
+    }
+
+    func csr() throws -> [UInt8] {
+        let key = P256.Signing.PrivateKey()
+        let request = try CertificateSigningRequest(
+            version: .v1, subject: try DistinguishedName { CommonName("ignored") },
+            privateKey: Certificate.PrivateKey(key), attributes: CertificateSigningRequest.Attributes())
+        var serializer = DER.Serializer()
+        try serializer.serialize(request)
+        return serializer.serializedBytes
+    }
+
+    func iccid(_ n: Int) -> String { try! ICCID.withCheckDigit(body: "898812345678" + String(format: "%07d", n)).digits }
+
+    func identityName(_ eid: String) -> DNSName { try! DNSName("\(eid)._device.iotregistry.test.") }
+
+    @discardableResult
+    func activeCertifiedDevice(_ w: World, _ n: Int) async throws -> (eid: String, record: CertificateRecord) {
+        let eid = ZoneFixtures.eid(n)
+        try await w.registry.registerDevice(
+            NewDevice(eid: eid, iccid: iccid(n), owner: w.ownerID, mno: w.mnoID), by: w.asp)
+        try await w.registry.apply(.activate, to: eid, by: w.asp)
+        return (eid, try await w.registry.submitCSR(eid, csr: try csr(), by: w.mno))
+    }
+
+    @Test("activation alone publishes nothing; the certificate publishes TLSA whose digest is the record's SPKI hash")
+    func certificatePublishes() async throws {
+        let w = try await world()
+        let eid = ZoneFixtures.eid(1)
+        try await w.registry.registerDevice(NewDevice(eid: eid, iccid: iccid(1), owner: w.ownerID, mno: w.mnoID), by: w.asp)
+        try await w.registry.apply(.activate, to: eid, by: w.asp)
+        try await w.publisher.catchUp()
+        #expect(await w.publisher.zone?.rrsets(at: identityName(eid)).isEmpty == true)
+
+        let record = try await w.registry.submitCSR(eid, csr: try csr(), by: w.mno)
+        try await w.publisher.catchUp()
+        let zone = try #require(await w.publisher.zone)
+        let tlsa = try #require(zone.rrset(identityName(eid), .tlsa))
+        guard case .tlsa(let t) = try #require(tlsa.rrset.rdatas.first) else { return }
+        #expect(t.data.map { String(format: "%02x", $0) }.joined() == record.spkiSHA256)
+        let cert = try #require(zone.rrset(try DNSName("\(record.rpid).\(eid).iotregistry.test."), .cert))
+        guard case .cert(let c) = try #require(cert.rrset.rdatas.first) else { return }
+        #expect(c.certificate == record.der)
+        #expect(try await w.publisher.checkConsistency().isConsistent)
+    }
+
+    @Test("deactivation revokes the certificate and the names disappear")
+    func deactivationWithdraws() async throws {
+        let w = try await world()
+        let (eid, record) = try await activeCertifiedDevice(w, 2)
+        try await activeCertifiedDevice(w, 3)
+        try await w.publisher.catchUp()
+        try await w.registry.apply(.deactivate, to: eid, by: w.asp)
+        try await w.publisher.catchUp()
+        let zone = try #require(await w.publisher.zone)
+        #expect(zone.rrsets(at: identityName(eid)).isEmpty)
+        #expect(zone.rrsets(at: try DNSName("\(record.rpid).\(eid).iotregistry.test.")).isEmpty)
+        #expect(zone.rrset(identityName(ZoneFixtures.eid(3)), .tlsa) != nil)
+        #expect(try await w.publisher.checkConsistency().isConsistent)
+    }
+
+    @Test("a completed transfer withdraws the old profile until the new certificate is issued under the new profile")
+    func transferReplacesProfile() async throws {
+        let w = try await world()
+        let (eid, old) = try await activeCertifiedDevice(w, 4)
+        try await w.publisher.catchUp()
+        let code = try await w.registry.issueTransferCode(for: [eid], by: w.owner)
+        try await w.registry.requestTransfer(eid, authCode: code.code, by: w.gainingASP)
+        try await w.publisher.catchUp()
+        var zone = try #require(await w.publisher.zone)
+        #expect(zone.rrsets(at: identityName(eid)).isEmpty, "the old certificate was revoked by the transfer")
+        let new = try await w.registry.submitCSR(eid, csr: try csr(), by: w.mno)
+        #expect(new.rpid > old.rpid)
+        try await w.publisher.catchUp()
+        zone = try #require(await w.publisher.zone)
+        #expect(zone.rrsets(at: try DNSName("\(old.rpid).\(eid).iotregistry.test.")).isEmpty)
+        #expect(zone.rrset(try DNSName("\(new.rpid).\(eid).iotregistry.test."), .cert) != nil)
+        #expect(try await w.publisher.checkConsistency().isConsistent)
+    }
+
+    @Test("a rebuild from the database gives the same records as following the events")
+    func rebuildEqualsFollowing() async throws {
+        let w = try await world()
+        for n in 10..<20 { try await activeCertifiedDevice(w, n) }
+        try await w.registry.apply(.deactivate, to: ZoneFixtures.eid(12), by: w.asp)
+        try await w.publisher.catchUp()
+        let followed = try #require(await w.publisher.zone).records.filter { ![.rrsig, .nsec, .soa].contains($0.type) }
+        let rebuilt = try await w.publisher.rebuild().records.filter { ![.rrsig, .nsec, .soa].contains($0.type) }
+        #expect(Set(followed) == Set(rebuilt))
+        #expect(rebuilt.filter { $0.type == .tlsa && $0.name.description.contains("._device.") }.count == 9 + 1)
+    }
+}
