@@ -29,7 +29,8 @@ func makeCSRs(_ count: Int) throws -> [[UInt8]] {
     }
 }
 
-let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-ca-issue-\(ProcessInfo.processInfo.processIdentifier)")
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "bench-ca-issue-\(ProcessInfo.processInfo.processIdentifier)")
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
 let store = try SQLiteRegistryStore(path: directory.appendingPathComponent("registry.sqlite").path)
@@ -42,7 +43,8 @@ let pki = try RegistryPKI(
     urls: try PublicationURLs(base: "http://127.0.0.1:8080"))
 let registry = Registry(store: store, pki: pki)
 _ = try await registry.bootstrapOperator()
-let asp = try await registry.createASP(NewASP(name: "Bench ASP", fqdn: "iot.bench.test", port: 8883), by: .registryOperator)
+let asp = try await registry.createASP(
+    NewASP(name: "Bench ASP", fqdn: "iot.bench.test", port: 8883), by: .registryOperator)
 let owner = try await registry.createTenant(kind: .owner, name: "Bench City", by: .registryOperator)
 let mno = try await registry.createTenant(kind: .mno, name: "Bench Telco", by: .registryOperator)
 

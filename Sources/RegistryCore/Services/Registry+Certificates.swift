@@ -143,7 +143,8 @@ extension Registry {
                     .invalidTransition, "device \(eid) is \(device.state); a first certificate waits for the transfer")
             }
             let record = try self.planIssue(
-                device: device, rpid: rpid, request: request, actor: presented.map { _ in "device:\(eid)" }
+                device: device, rpid: rpid, request: request,
+                actor: presented.map { _ in "device:\(eid)" }
                     ?? principal.description, action: action, pki: pki, changes: &changes, context: context)
             return (changes, record)
         }
