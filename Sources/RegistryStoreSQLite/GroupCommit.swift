@@ -28,8 +28,10 @@ final class GroupCommit: Sendable {
     /// The most change sets written in one transaction (bounds latency and the transaction's size).
     let maxBatch: Int
 
-    init(database: any DatabaseWriter, maxBatch: Int = 256, apply: @escaping @Sendable (ChangeSet, Database) throws -> Void)
-    {
+    init(
+        database: any DatabaseWriter, maxBatch: Int = 256,
+        apply: @escaping @Sendable (ChangeSet, Database) throws -> Void
+    ) {
         self.database = database
         self.maxBatch = maxBatch
         self.apply = apply
