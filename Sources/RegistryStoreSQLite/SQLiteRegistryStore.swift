@@ -5,9 +5,12 @@ public import RegistryCore
 /// The embedded store: one SQLite file in WAL mode with durable commits (`synchronous=FULL`).
 ///
 /// Readers never block the writer and the writer never blocks readers (WAL); every acknowledged commit has reached
-/// the disk, so a crash at any point loses no acknowledged write. Use `:memory:` paths only in tests.
+/// the disk, so a crash at any point loses no acknowledged write. Commits that arrive together share one
+/// transaction and one flush (``GroupCommit``), each still all-or-nothing on its own. Use `:memory:` paths only in tests.
 public final class SQLiteRegistryStore: RegistryStore {
     let database: any DatabaseWriter
+    /// Concurrent commits share one transaction and one disk flush (see ``GroupCommit``).
+    let groupCommit: GroupCommit
 
     /// Opens (or creates) the database at `path`. Call ``migrate()`` before use.
     public init(path: String) throws {
@@ -22,6 +25,7 @@ public final class SQLiteRegistryStore: RegistryStore {
         } else {
             database = try DatabasePool(path: path, configuration: configuration)
         }
+        groupCommit = GroupCommit(database: database) { changes, db in try Self.apply(changes, in: db) }
     }
 
     public func migrate() async throws {
@@ -38,7 +42,7 @@ public final class SQLiteRegistryStore: RegistryStore {
 
     public func commit(_ changes: ChangeSet) async throws {
         do {
-            try await database.write { db in try Self.apply(changes, in: db) }
+            try await groupCommit.commit(changes)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw RegistryError(.alreadyExists, "an object with that identifier exists already")
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {

@@ -45,7 +45,8 @@ extension CertificateFixture {
     static func deviceCertificate(issuer: CertificateAuthority) throws -> Certificate {
         try DeviceCertificateProfile(
             publicKey: Certificate.PublicKey(P256.Signing.PrivateKey().publicKey), rpid: 1,
-            eid: LiveRegistry.eid(4242), zone: "iotregistry.test.", urls: try PublicationURLs(base: "http://127.0.0.1:8080")
+            eid: LiveRegistry.eid(4242), zone: "iotregistry.test.",
+            urls: try PublicationURLs(base: "http://127.0.0.1:8080")
         ).issue(by: issuer)
     }
 }

@@ -31,7 +31,8 @@ import Testing
             let root = pki.hierarchy.root.keyIdentifier
             // Both spellings of the key identifier are served (draft-wilson-dane-pkix-cd uses the dashed one).
             for (name, path) in [
-                ("issuing.pem", "/.well-known/ca/\(issuing.hex).pem"), ("root.pem", "/.well-known/ca/\(root.dashedHex).pem"),
+                ("issuing.pem", "/.well-known/ca/\(issuing.hex).pem"),
+                ("root.pem", "/.well-known/ca/\(root.dashedHex).pem"),
             ] {
                 let reply = try await live.request("GET", path)
                 try #require(reply.status == 200 && reply.contentType == "application/x-pem-file", "\(reply.text)")
@@ -70,7 +71,8 @@ import Testing
             try #require(reply.status == 201, "\(reply.text)")
             #expect(reply.contentType == "application/pem-certificate-chain")
             try reply.body.write(to: setup.dir.appendingPathComponent("chain.pem"))
-            let leaf = try PeerTool.run("openssl", ["x509", "-in", setup.path("chain.pem"), "-out", setup.path("dev.pem")])
+            let leaf = try PeerTool.run(
+                "openssl", ["x509", "-in", setup.path("chain.pem"), "-out", setup.path("dev.pem")])
             try #require(leaf.status == 0, "\(leaf.output)")
 
             let verify = try PeerTool.run(
@@ -99,12 +101,17 @@ import Testing
             #expect(!text.contains("CN=meter"), "the requested subject leaked into the certificate")
 
             let python = try PeerTool.run(
-                "python3", ["-c", Self.profileCheck, setup.path("dev.pem"), setup.eid, String(rpid), setup.issuingKeyID])
+                "python3",
+                ["-c", Self.profileCheck, setup.path("dev.pem"), setup.eid, String(rpid), setup.issuingKeyID])
             #expect(python.status == 0 && python.stdout.contains("profile OK"), "\(python.output)")
 
             // The stored record and the public status agree with what openssl computes.
             let spki = try PeerTool.run(
-                "sh", ["-c", "openssl x509 -in '\(setup.path("dev.pem"))' -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r"])
+                "sh",
+                [
+                    "-c",
+                    "openssl x509 -in '\(setup.path("dev.pem"))' -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r",
+                ])
             let status = try await setup.live.request("GET", "/v1/public/devices/\(setup.eid)")
             #expect(spki.stdout.hasPrefix(status.json["spkiSha256"] as? String ?? "<none>"), "\(status.text)")
             let fingerprint = try PeerTool.run(
@@ -127,7 +134,8 @@ import Testing
             try reply.body.write(to: setup.dir.appendingPathComponent("dev.pem"))
             let serial = try PeerTool.run("openssl", ["x509", "-in", setup.path("dev.pem"), "-noout", "-serial"])
                 .stdout.replacingOccurrences(of: "serial=", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
-            let chain = try String(contentsOfFile: setup.path("issuing.pem"), encoding: .utf8)
+            let chain =
+                try String(contentsOfFile: setup.path("issuing.pem"), encoding: .utf8)
                 + String(contentsOfFile: setup.path("root.pem"), encoding: .utf8)
             try chain.write(toFile: setup.path("cas.pem"), atomically: true, encoding: .utf8)
 
@@ -153,16 +161,21 @@ import Testing
             #expect(fetched.status == 0 && fetched.stdout == "application/pkix-crl", "\(fetched.output)")
             let crl = try PeerTool.run(
                 "openssl",
-                ["crl", "-inform", "DER", "-in", setup.path("issuing.crl"), "-CAfile", setup.path("cas.pem"), "-verify",
-                 "-noout", "-text"])
+                [
+                    "crl", "-inform", "DER", "-in", setup.path("issuing.crl"), "-CAfile", setup.path("cas.pem"),
+                    "-verify",
+                    "-noout", "-text",
+                ])
             #expect(crl.status == 0 && crl.output.contains("verify OK"), "\(crl.output)")
             #expect(crl.stdout.contains("Serial Number: \(serial)"), "serial \(serial) not in\n\(crl.stdout)")
             #expect(crl.stdout.contains("Cessation Of Operation"), "\(crl.stdout)")
             // The CRL also verifies as the check of the certificate itself.
             let verify = try PeerTool.run(
                 "openssl",
-                ["verify", "-crl_check", "-CAfile", setup.path("root.pem"), "-untrusted", setup.path("issuing.pem"),
-                 "-CRLfile", setup.path("issuing.crl"), setup.path("dev.pem")])
+                [
+                    "verify", "-crl_check", "-CAfile", setup.path("root.pem"), "-untrusted", setup.path("issuing.pem"),
+                    "-CRLfile", setup.path("issuing.crl"), setup.path("dev.pem"),
+                ])
             #expect(verify.status != 0 && verify.output.contains("certificate revoked"), "\(verify.output)")
 
             let revoked = try await ocsp()
@@ -182,16 +195,20 @@ import Testing
             }
             // cacerts: base64 certs-only PKCS#7 holding the issuing CA and the root.
             let cacerts = try await sh(
-                "curl -sS -f \(base)/cacerts | base64 -d | openssl pkcs7 -inform DER -print_certs -out cacerts.pem && grep -c 'BEGIN CERTIFICATE' cacerts.pem")
-            #expect(cacerts.status == 0 && cacerts.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2",
+                "curl -sS -f \(base)/cacerts | base64 -d | openssl pkcs7 -inform DER -print_certs -out cacerts.pem && grep -c 'BEGIN CERTIFICATE' cacerts.pem"
+            )
+            #expect(
+                cacerts.status == 0 && cacerts.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2",
                 "\(cacerts.output)")
             // The same over TLS, the server certificate checked against the root.
             let overTLS = try await sh(
-                "curl -sS -f --cacert root.pem \(tlsBase)/cacerts | base64 -d | openssl pkcs7 -inform DER -print_certs | grep -c 'BEGIN CERTIFICATE'")
+                "curl -sS -f --cacert root.pem \(tlsBase)/cacerts | base64 -d | openssl pkcs7 -inform DER -print_certs | grep -c 'BEGIN CERTIFICATE'"
+            )
             #expect(overTLS.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "\(overTLS.output)")
 
             // simpleenroll, bootstrapped by the MNO's token; the EID is the CSR's CN (peer-tools.md recipe).
-            let enrol = try await sh("""
+            let enrol = try await sh(
+                """
                 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev.key \
                   -subj /CN=\(setup.eid) -outform DER | base64 > csr.b64 && \
                 curl -sS -f -H 'Authorization: Bearer \(setup.cast.telco.token)' -H 'Content-Type: application/pkcs10' \
@@ -201,11 +218,13 @@ import Testing
                 openssl x509 -in dev.pem -noout -serial
                 """)
             #expect(enrol.status == 0 && enrol.stdout.contains("dev.pem: OK"), "\(enrol.output)")
-            let firstSerial = enrol.stdout.components(separatedBy: "serial=").last?
+            let firstSerial =
+                enrol.stdout.components(separatedBy: "serial=").last?
                 .trimmingCharacters(in: .whitespacesAndNewlines).lowercased() ?? ""
 
             // simplereenroll over mutual TLS with the current certificate and a new key.
-            let renew = try await sh("""
+            let renew = try await sh(
+                """
                 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev2.key \
                   -subj /CN=renewal -outform DER | base64 > csr2.b64 && \
                 curl -sS -f --cacert root.pem --cert dev.pem --key dev.key -H 'Content-Type: application/pkcs10' \
@@ -222,12 +241,14 @@ import Testing
             #expect(device.state == .active)
 
             // The superseded certificate no longer renews; no client certificate at all is 401 too.
-            let replay = try await sh("""
+            let replay = try await sh(
+                """
                 curl -sS --cacert root.pem --cert dev.pem --key dev.key -H 'Content-Type: application/pkcs10' \
                   --data-binary @csr2.b64 -w '\\n%{http_code}' \(tlsBase)/simplereenroll
                 """)
             #expect(replay.stdout.hasSuffix("401") && replay.stdout.contains("problem"), "\(replay.output)")
-            let anonymous = try await sh("""
+            let anonymous = try await sh(
+                """
                 curl -sS --cacert root.pem -H 'Content-Type: application/pkcs10' --data-binary @csr2.b64 \
                   -w '\\n%{http_code}' \(tlsBase)/simplereenroll
                 """)
@@ -246,33 +267,46 @@ import Testing
             badSignature[badSignature.count - 3] ^= 0x01
             let rsa = try PeerTool.run(
                 "openssl",
-                ["req", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", setup.path("rsa.key"), "-subj", "/CN=weak",
-                 "-out", setup.path("rsa.csr")])
+                [
+                    "req", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", setup.path("rsa.key"), "-subj",
+                    "/CN=weak",
+                    "-out", setup.path("rsa.csr"),
+                ])
             try #require(rsa.status == 0, "\(rsa.output)")
             let weak = try Data(contentsOf: URL(fileURLWithPath: setup.path("rsa.csr")))
             let ed = try PeerTool.run(
                 "openssl",
-                ["req", "-new", "-newkey", "ed25519", "-nodes", "-keyout", setup.path("ed.key"), "-subj", "/CN=ed",
-                 "-out", setup.path("ed.csr")])
+                [
+                    "req", "-new", "-newkey", "ed25519", "-nodes", "-keyout", setup.path("ed.key"), "-subj", "/CN=ed",
+                    "-out", setup.path("ed.csr"),
+                ])
             try #require(ed.status == 0, "\(ed.output)")
 
             // A second device that is deactivated, and one on another MNO's network.
             let deactivated = try await live.registerDevice(2, cast: setup.cast)
             _ = try await live.request("POST", "/v1/devices/\(deactivated)/activate", token: setup.cast.parkoServ.token)
-            _ = try await live.request("POST", "/v1/devices/\(deactivated)/deactivate", token: setup.cast.parkoServ.token)
+            _ = try await live.request(
+                "POST", "/v1/devices/\(deactivated)/deactivate", token: setup.cast.parkoServ.token)
             let registered = try await live.registerDevice(3, cast: setup.cast)
 
             let headBefore = try await store.auditHead()
             let outboxBefore = try await store.outboxEvents(after: 0, limit: 10_000)
             let cases: [(String, String, Data, String?, Int, String)] = [
-                ("garbage PEM", setup.eid, Data("-----BEGIN CERTIFICATE REQUEST-----\nnot base64!\n-----END CERTIFICATE REQUEST-----\n".utf8), nil, 422, "CSR"),
+                (
+                    "garbage PEM", setup.eid,
+                    Data("-----BEGIN CERTIFICATE REQUEST-----\nnot base64!\n-----END CERTIFICATE REQUEST-----\n".utf8),
+                    nil, 422, "CSR"
+                ),
                 ("garbage DER", setup.eid, Data([0x30, 0x82, 0xff, 0xff, 0x01, 0x02]), nil, 422, "CSR"),
                 ("empty body", setup.eid, Data(), nil, 422, "CSR"),
                 ("truncated CSR", setup.eid, der.prefix(der.count / 2), nil, 422, "CSR"),
                 ("truncated PEM", setup.eid, good.prefix(good.count - 80), nil, 422, "CSR"),
                 ("bad signature", setup.eid, badSignature, nil, 422, "signature"),
                 ("RSA-1024", setup.eid, weak, nil, 422, "1024"),
-                ("Ed25519", setup.eid, try Data(contentsOf: URL(fileURLWithPath: setup.path("ed.csr"))), nil, 422, "key"),
+                (
+                    "Ed25519", setup.eid, try Data(contentsOf: URL(fileURLWithPath: setup.path("ed.csr"))), nil, 422,
+                    "key"
+                ),
                 ("unknown device", LiveRegistry.eid(77), good, nil, 404, "no device"),
                 ("malformed EID", "12345", good, nil, 422, "EID"),
                 ("deactivated device", deactivated, good, nil, 409, "deactivated"),
@@ -294,11 +328,16 @@ import Testing
                 #expect(try await store.currentCertificate(eid: EID(eid)) == nil, "\(eid) got a certificate")
             }
             // Bad OCSP requests get an OCSP malformedRequest answer, not a crash; unknown CA files are 404.
-            let ocsp = try await live.request("POST", "/ocsp", raw: Data("junk".utf8), contentType: "application/ocsp-request")
-            #expect(ocsp.status == 200 && ocsp.contentType == "application/ocsp-response" && ocsp.body == Data([0x30, 0x03, 0x0a, 0x01, 0x01]))
+            let ocsp = try await live.request(
+                "POST", "/ocsp", raw: Data("junk".utf8), contentType: "application/ocsp-request")
+            #expect(
+                ocsp.status == 200 && ocsp.contentType == "application/ocsp-response"
+                    && ocsp.body == Data([0x30, 0x03, 0x0a, 0x01, 0x01]))
             for path in ["/crl/00ff.crl", "/.well-known/ca/zz.pem", "/.well-known/ca/\(setup.issuingKeyID).der"] {
                 let missing = try await live.request("GET", path)
-                #expect(missing.status == 404 && missing.contentType == "application/problem+json", "\(path): \(missing.text)")
+                #expect(
+                    missing.status == 404 && missing.contentType == "application/problem+json",
+                    "\(path): \(missing.text)")
             }
         }
     }

@@ -25,7 +25,8 @@ struct CertificateController {
             return Self.pem(try registry.chainPEM(record), status: .created, type: "application/pem-certificate-chain")
         }
         router.get("/v1/devices/:eid/certificate") { _, context in
-            let record = try await registry.deviceCertificate(try context.parameters.require("eid"), by: context.principal)
+            let record = try await registry.deviceCertificate(
+                try context.parameters.require("eid"), by: context.principal)
             return Self.pem(try registry.chainPEM(record), type: "application/pem-certificate-chain")
         }
         router.get("/.well-known/ca/:file") { _, context in

@@ -43,7 +43,9 @@ public enum ESTTLSListener {
             ],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.pemRepresentation.utf8), format: .pem)))
         tls.certificateVerification = .optionalVerification
-        tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: pki.hierarchy.root.certificate.derBytes, format: .der)])
+        tls.trustRoots = .certificates([
+            try NIOSSLCertificate(bytes: pki.hierarchy.root.certificate.derBytes, format: .der)
+        ])
         tls.minimumTLSVersion = .tlsv12
         let store = registry.store
         return TLSChannelConfiguration(

@@ -52,7 +52,7 @@ public struct CertificateRecord: Codable, Hashable, Sendable {
 
 extension CertificateRecord {
     /// SHA-256 of the DER certificate, lowercase hex (what `openssl x509 -fingerprint -sha256` shows, unformatted).
-    public var sha256: String { SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined() }
+    public var sha256: String { Registry.hex(SHA256.hash(data: der)) }
 }
 
 /// Marks an issued certificate revoked; applied only to a certificate that is still `good` (else the commit fails

@@ -55,7 +55,7 @@ public struct RegistryPKI: Sendable {
     /// Lowercase hex of a serial's integer value (no leading zero octets): the store's key.
     public static func serialHex(_ bytes: some Sequence<UInt8>) -> String {
         let trimmed = Array(bytes).drop(while: { $0 == 0 })
-        let hex = trimmed.map { String(format: "%02x", $0) }.joined()
+        let hex = Registry.hex(trimmed)
         return hex.isEmpty ? "00" : hex
     }
 

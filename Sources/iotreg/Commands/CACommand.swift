@@ -46,7 +46,8 @@ struct CACommand: AsyncParsableCommand {
     struct IssueIntermediate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "issue-intermediate",
-            abstract: "Create an issuing CA for a domain (a region, a large ASP) under the root; restart serve to load it.")
+            abstract:
+                "Create an issuing CA for a domain (a region, a large ASP) under the root; restart serve to load it.")
 
         @OptionGroup var options: DataOptions
 
@@ -122,7 +123,8 @@ struct CACommand: AsyncParsableCommand {
             ]
             if let reason = names[text.lowercased()] { return reason }
             if let number = Int(text), (0...10).contains(number), number != 7 { return CRLReason(rawValue: number) }
-            throw ValidationError("unknown --reason '\(text)'; use one of \(names.keys.sorted().joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --reason '\(text)'; use one of \(names.keys.sorted().joined(separator: ", "))")
         }
     }
 

@@ -13,7 +13,9 @@ enum CertificateFixture {
         let hierarchy = try CAHierarchy.create(
             keyStore: InMemoryKeyStore(),
             rootSubject: try DistinguishedName(parsing: "CN=IoT Registry Root CA, O=IoT Registry Test"),
-            issuing: ["devices": try DistinguishedName(parsing: "CN=IoT Registry Issuing CA devices, O=IoT Registry Test")],
+            issuing: [
+                "devices": try DistinguishedName(parsing: "CN=IoT Registry Issuing CA devices, O=IoT Registry Test")
+            ],
             now: Date(timeIntervalSince1970: 1_700_000_000))
         return try RegistryPKI(
             hierarchy: hierarchy, issuingDomain: "devices", zone: zone,
@@ -26,7 +28,8 @@ enum CertificateFixture {
     }
 
     /// A DER PKCS#10 request signed by `key`, with a subject the registry must ignore.
-    static func csr(_ key: P256.Signing.PrivateKey = .init(), commonName: String = "ignored.example") throws -> [UInt8] {
+    static func csr(_ key: P256.Signing.PrivateKey = .init(), commonName: String = "ignored.example") throws -> [UInt8]
+    {
         let request = try CertificateSigningRequest(
             version: .v1, subject: try DistinguishedName { CommonName(commonName) },
             privateKey: Certificate.PrivateKey(key), attributes: CertificateSigningRequest.Attributes())

@@ -22,7 +22,9 @@ import X509
         #expect(Array(names) == [.dnsName("\(eid)._device.iotregistry.test")])
         #expect(record.status == .good && record.rpid == device.rpid)
         #expect(record.issuerKeyID == (try world.registry.pki?.issuer.keyIdentifier.hex))
-        #expect(record.spkiSHA256 == SHA256.hash(data: certificate.subjectPublicKeyInfoDER).map { String(format: "%02x", $0) }.joined())
+        #expect(
+            record.spkiSHA256
+                == SHA256.hash(data: certificate.subjectPublicKeyInfoDER).map { String(format: "%02x", $0) }.joined())
         #expect(try await world.store.currentCertificate(eid: device.eid) == record)
         #expect(try await world.store.certificate(serial: record.serial) == record)
 
@@ -181,8 +183,12 @@ import X509
         await expectRefusal(.invalidTransition) {
             try await world.registry.revokeCertificate(serial: record.serial, by: .registryOperator)
         }
-        await expectRefusal(.notFound) { try await world.registry.revokeCertificate(serial: "0abc", by: .registryOperator) }
-        await expectRefusal(.invalidInput) { try await world.registry.revokeCertificate(serial: "xyz", by: .registryOperator) }
+        await expectRefusal(.notFound) {
+            try await world.registry.revokeCertificate(serial: "0abc", by: .registryOperator)
+        }
+        await expectRefusal(.invalidInput) {
+            try await world.registry.revokeCertificate(serial: "xyz", by: .registryOperator)
+        }
         // The device stays active; its MNO may submit a new CSR for the same profile.
         let fresh = try await world.registry.submitCSR(eid, csr: try CertificateFixture.csr(), by: world.mno)
         #expect(fresh.rpid == record.rpid)
