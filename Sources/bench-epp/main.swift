@@ -203,7 +203,9 @@ func main() async throws {
             let elapsed = ContinuousClock.now - start
             let taken = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let rate = Double(done) / taken
-            print("epp \(operation) sessions=\(sessions) ok=\(done) failed=\(failed) rate=\(String(format: "%.0f", rate))")
+            print(
+                "epp \(operation) sessions=\(sessions) ok=\(done) failed=\(failed) rate=\(String(format: "%.0f", rate))"
+            )
         }
         for connection in connections { try? await connection.channel.close() }
     }

@@ -14,8 +14,9 @@ import Testing
         let greeting = world.service.greeting()
         world.responses.append(greeting)
         let parsed = try XML.parse(greeting)
-        #expect(parsed.child("greeting", in: EPPNamespace.epp)?.child("svcMenu", in: EPPNamespace.epp)?
-            .child("objURI", in: EPPNamespace.epp)?.trimmedText == EPPNamespace.iotDevice)
+        #expect(
+            parsed.child("greeting", in: EPPNamespace.epp)?.child("svcMenu", in: EPPNamespace.epp)?
+                .child("objURI", in: EPPNamespace.epp)?.trimmedText == EPPNamespace.iotDevice)
         let session = world.session()
         let reply = await session.handle(Array(Frames.hello.utf8))
         #expect(String(decoding: reply.bytes, as: UTF8.self).contains("<greeting>"))
@@ -70,7 +71,10 @@ import Testing
         #expect(created.code == 1000, "\(created.text)")
         #expect(created.value("eid") == eid)
         #expect(created.value("clTRID") == "ABC-12345")
-        #expect(try await world.send(session, Frames.create(eid, iccid: Fixture.iccid(7), owner: world.owner.id, mno: world.mno.id)).code == 2302)
+        #expect(
+            try await world.send(
+                session, Frames.create(eid, iccid: Fixture.iccid(7), owner: world.owner.id, mno: world.mno.id)
+            ).code == 2302)
 
         let check = try await world.send(session, Frames.check([eid, Fixture.eid(8)]))
         #expect(check.code == 1000)
@@ -86,7 +90,9 @@ import Testing
         #expect(info.first("status")?.attribute("s") == "ok")
         #expect(info.value("rpid") != nil)
 
-        #expect(try await world.send(session, Frames.update(eid, chg: "<iotdev:model>SParkometer 2</iotdev:model>")).code == 1000)
+        #expect(
+            try await world.send(session, Frames.update(eid, chg: "<iotdev:model>SParkometer 2</iotdev:model>")).code
+                == 1000)
         #expect(try await world.send(session, Frames.info(eid)).value("model") == "SParkometer 2")
 
         #expect(try await world.send(session, Frames.update(eid, add: "clientHold")).code == 1000)
@@ -101,10 +107,11 @@ import Testing
 
         // Same audit trail as REST: the core recorded the ASP as actor of each use case.
         let audit = try await world.store.auditEntries(after: 0, limit: 1000).filter { $0.target == "device:\(eid)" }
-        #expect(audit.map(\.action) == [
-            "device.create", "device.activate", "device.update", "device.deactivate", "device.reactivate",
-            "device.deactivate", "device.delete",
-        ])
+        #expect(
+            audit.map(\.action) == [
+                "device.create", "device.activate", "device.update", "device.deactivate", "device.reactivate",
+                "device.deactivate", "device.delete",
+            ])
         #expect(audit.allSatisfy { $0.actor == "asp:\(world.aspA.id)" })
         try world.validateResponses()
     }
@@ -134,11 +141,17 @@ import Testing
         #expect(try await world.send(session, Frames.transfer("query", eid)).code == 2301)
         // Server-set statuses and mixed updates are policy errors.
         #expect(try await world.send(session, Frames.update(eid, add: "ok")).code == 2306)
-        #expect(try await world.send(session, Frames.update(eid, add: "clientHold", chg: "<iotdev:model>x</iotdev:model>")).code == 2306)
+        #expect(
+            try await world.send(session, Frames.update(eid, add: "clientHold", chg: "<iotdev:model>x</iotdev:model>"))
+                .code == 2306)
         // Bad values.
         #expect(try await world.send(session, Frames.info(String(eid.dropLast()) + "0")).code == 2005)
         #expect(try await world.send(session, Frames.info("12345")).code == 2005)
-        #expect(try await world.send(session, Frames.create(Fixture.eid(2), iccid: Fixture.iccid(2), owner: "owner-nobody", mno: world.mno.id)).code == 2306)
+        #expect(
+            try await world.send(
+                session,
+                Frames.create(Fixture.eid(2), iccid: Fixture.iccid(2), owner: "owner-nobody", mno: world.mno.id)
+            ).code == 2306)
         // Transfer with a wrong code.
         #expect(try await world.send(other, Frames.transfer("request", eid, authInfo: "tc-wrong")).code == 2202)
         #expect(try await world.send(other, Frames.info(eid, authInfo: "tc-wrong")).code == 2202)
@@ -160,13 +173,29 @@ import Testing
             (#"<epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><command><info>"#, 2001),  // truncated
             ("not xml at all", 2001),
             (Frames.command("<info><iotdev:info \(ns)></iotdev:info></info>"), 2003),  // missing eid
-            (Frames.command("<create><iotdev:create \(ns)><iotdev:eid>\(Fixture.eid(9))</iotdev:eid></iotdev:create></create>"), 2003),
-            (Frames.command(#"<transfer op="request"><iotdev:transfer \#(ns)><iotdev:eid>\#(eid)</iotdev:eid></iotdev:transfer></transfer>"#), 2003),
+            (
+                Frames.command(
+                    "<create><iotdev:create \(ns)><iotdev:eid>\(Fixture.eid(9))</iotdev:eid></iotdev:create></create>"),
+                2003
+            ),
+            (
+                Frames.command(
+                    #"<transfer op="request"><iotdev:transfer \#(ns)><iotdev:eid>\#(eid)</iotdev:eid></iotdev:transfer></transfer>"#
+                ), 2003
+            ),
             (Frames.command(#"<poll/>"#), 2003),
-            (Frames.command(#"<check><domain:check xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>a.ca</domain:name></domain:check></check>"#), 2307),
+            (
+                Frames.command(
+                    #"<check><domain:check xmlns:domain="urn:ietf:params:xml:ns:domain-1.0"><domain:name>a.ca</domain:name></domain:check></check>"#
+                ), 2307
+            ),
             (Frames.command("<renew><iotdev:renew \(ns)/></renew>"), 2101),
             (Frames.command("<frobnicate/>"), 2000),
-            (Frames.command("<info><iotdev:info \(ns)><iotdev:eid>\(eid)</iotdev:eid><iotdev:bogus/></iotdev:info></info>"), 2001),
+            (
+                Frames.command(
+                    "<info><iotdev:info \(ns)><iotdev:eid>\(eid)</iotdev:eid><iotdev:bogus/></iotdev:info></info>"),
+                2001
+            ),
             (Frames.update(eid, add: "serverHold"), 2005),
         ]
         for (frame, code) in cases {
@@ -175,7 +204,9 @@ import Testing
             #expect(!answer.closes)
         }
         // clTRID is echoed on errors too.
-        #expect(try await world.send(session, Frames.command("<info><iotdev:info \(ns)/></info>", clTRID: "ERR-1")).value("clTRID") == "ERR-1")
+        #expect(
+            try await world.send(session, Frames.command("<info><iotdev:info \(ns)/></info>", clTRID: "ERR-1")).value(
+                "clTRID") == "ERR-1")
         #expect(try await world.snapshot([eid]) == before)
         // The session still works.
         #expect(try await world.send(session, Frames.info(eid)).code == 1000)

@@ -57,7 +57,8 @@ import Testing
 
     @Test(.enabled(if: PeerTool.isAvailable("xmllint")))
     func windowedTransferRequestQueryApproveRejectCancel() async throws {
-        let world = try await EPPWorld.make(configuration: RegistryConfiguration(transferPolicy: .window(seconds: 3600)))
+        let world = try await EPPWorld.make(
+            configuration: RegistryConfiguration(transferPolicy: .window(seconds: 3600)))
         var eids: [String] = []
         for n in 1...3 {
             let eid = try await world.registerDevice(n)

@@ -13,7 +13,10 @@ import Testing
             """
         let root = try XML.parse(Array(text.utf8))
         #expect(root.namespace == "urn:a" && root.name == "epp")
-        #expect(root.attributes == [XML.Attribute(namespace: "urn:a", name: "x", value: "1"), XML.Attribute(name: "y", value: "a&bAB<")])
+        #expect(
+            root.attributes == [
+                XML.Attribute(namespace: "urn:a", name: "x", value: "1"), XML.Attribute(name: "y", value: "a&bAB<"),
+            ])
         #expect(root.children.map(\.namespace) == ["urn:default", "", "urn:a"])
         #expect(root.children[0].text == "t><raw & text>")
         #expect(root.children[1].text == "n")
@@ -55,7 +58,9 @@ import Testing
     }
 
     @Test func invalidUTF8IsRefused() {
-        #expect(throws: EPPError(.malformedXML, "")) { try XML.parse([0x3C, 0x61, 0x3E, 0xC3, 0x28, 0x3C, 0x2F, 0x61, 0x3E]) }
+        #expect(throws: EPPError(.malformedXML, "")) {
+            try XML.parse([0x3C, 0x61, 0x3E, 0xC3, 0x28, 0x3C, 0x2F, 0x61, 0x3E])
+        }
     }
 
     @Test func limitsAreEnforced() {

@@ -61,7 +61,8 @@ public struct EPPRequestDecoder: Sendable {
             return Outcome(
                 result: .failure(EPPError(.unimplementedCommand, "no protocol extensions are offered")), clTRID: nil)
         case "greeting", "response":
-            return Outcome(result: .failure(EPPError(.unknownCommand, "<\(body.name)> is sent by servers")), clTRID: nil)
+            return Outcome(
+                result: .failure(EPPError(.unknownCommand, "<\(body.name)> is sent by servers")), clTRID: nil)
         default:
             return Outcome(result: .failure(EPPError(.unknownCommand, "unknown element <\(body.name)>")), clTRID: nil)
         }
@@ -130,7 +131,8 @@ public struct EPPRequestDecoder: Sendable {
         }
         guard object.namespace == EPPNamespace.iotDevice else {
             throw EPPError(
-                .unimplementedObject, "objects in \(object.namespace.prefix(80)) are not managed here; use "
+                .unimplementedObject,
+                "objects in \(object.namespace.prefix(80)) are not managed here; use "
                     + EPPNamespace.iotDevice)
         }
         guard object.name == verb.name else {
@@ -156,7 +158,8 @@ public struct EPPRequestDecoder: Sendable {
             try only(["eid", "iccid", "owner", "mno", "model", "serial", "fwVersion", "mudURL"], in: object)
             return .create(
                 EPPCommand.Create(
-                    eid: try requiredEID(object), iccid: try required("iccid", object), owner: try required("owner", object),
+                    eid: try requiredEID(object), iccid: try required("iccid", object),
+                    owner: try required("owner", object),
                     mno: try required("mno", object), model: optional("model", object),
                     serial: optional("serial", object), firmwareVersion: optional("fwVersion", object),
                     mudURL: optional("mudURL", object)))
@@ -235,10 +238,13 @@ public struct EPPRequestDecoder: Sendable {
             throw EPPError.missing("<iotdev:status s=\"…\"/> inside <iotdev:\(element.name)>")
         }
         return try list.map { status in
-            guard let value = status.attribute("s") else { throw EPPError.missing("the s attribute of <iotdev:status>") }
+            guard let value = status.attribute("s") else {
+                throw EPPError.missing("the s attribute of <iotdev:status>")
+            }
             let parsed = DeviceStatus(rawValue: value)
             guard DeviceStatus.all.contains(parsed) else {
-                throw EPPError(.invalidValue, "status \(value.prefix(24)) is not one of ok, inactive, pendingTransfer, clientHold")
+                throw EPPError(
+                    .invalidValue, "status \(value.prefix(24)) is not one of ok, inactive, pendingTransfer, clientHold")
             }
             return parsed
         }

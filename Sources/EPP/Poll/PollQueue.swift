@@ -134,12 +134,14 @@ public actor PollQueue {
             let data = transfer(eid, .pending, gaining: event.aspID, losing: event.previousASPID, event.at, due)
             add(event.previousASPID, "Transfer of device \(eid) requested", data)
         case .transferCompleted:
-            let status: TransferStatus = actor == event.previousASPID.map { Principal.asp($0).description } ? .clientApproved : .serverApproved
+            let status: TransferStatus =
+                actor == event.previousASPID.map { Principal.asp($0).description } ? .clientApproved : .serverApproved
             let data = transfer(eid, status, gaining: event.aspID, losing: event.previousASPID, event.at, event.at)
             add(event.previousASPID, "Transfer of device \(eid) completed (\(status.rawValue))", data)
             add(event.aspID, "Transfer of device \(eid) completed (\(status.rawValue))", data)
         case .transferRejected:
-            let data = transfer(eid, .clientRejected, gaining: event.aspID, losing: event.previousASPID, event.at, event.at)
+            let data = transfer(
+                eid, .clientRejected, gaining: event.aspID, losing: event.previousASPID, event.at, event.at)
             add(event.aspID, "Transfer of device \(eid) rejected", data)
         case .transferCancelled:
             let data = transfer(

@@ -45,7 +45,8 @@ public struct EPPError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The EPP result code this refusal is answered with.
         public var resultCode: EPPResultCode {
             switch value {
-            case .malformedXML, .forbiddenDeclaration, .limitExceeded, .unsupportedEncoding, .notEPP: .commandSyntaxError
+            case .malformedXML, .forbiddenDeclaration, .limitExceeded, .unsupportedEncoding, .notEPP:
+                .commandSyntaxError
             case .unknownCommand: .unknownCommand
             case .unimplementedCommand: .unimplementedCommand
             case .unimplementedObject: .unimplementedObjectService

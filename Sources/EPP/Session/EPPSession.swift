@@ -81,7 +81,8 @@ public actor EPPSession {
                 close: false)
         }
         guard login.language == "en" else {
-            return reply(response(.unimplementedOption, reason: "the only language is en", clTRID: clTRID), close: false)
+            return reply(
+                response(.unimplementedOption, reason: "the only language is en", clTRID: clTRID), close: false)
         }
         guard login.newPassword == nil else {
             return reply(
@@ -151,7 +152,9 @@ public actor EPPSession {
                 try validateEIDs(eids, subject: &subjectEID)
                 let answers = try await registry.availability(of: eids, by: principal)
                 return response(
-                    .success, data: .check(answers.map { .init(eid: $0.eid.digits, available: $0.free, reason: $0.free ? nil : "In use") }),
+                    .success,
+                    data: .check(
+                        answers.map { .init(eid: $0.eid.digits, available: $0.free, reason: $0.free ? nil : "In use") }),
                     clTRID: clTRID)
 
             case .info(let eid, let authInfo):
@@ -172,7 +175,8 @@ public actor EPPSession {
                         model: create.model, serial: create.serial, firmwareVersion: create.firmwareVersion,
                         mudURL: create.mudURL),
                     by: principal)
-                return response(.success, data: .create(eid: device.eid.digits, createdAt: device.createdAt), clTRID: clTRID)
+                return response(
+                    .success, data: .create(eid: device.eid.digits, createdAt: device.createdAt), clTRID: clTRID)
 
             case .update(let update):
                 try validateEIDs([update.eid], subject: &subjectEID)
@@ -190,7 +194,8 @@ public actor EPPSession {
         } catch let error as EPPError {
             return response(error.code.resultCode, reason: error.reason, eid: subjectEID, clTRID: clTRID)
         } catch let error as RegistryError {
-            return response(Self.resultCode(for: error, in: command), reason: error.reason, eid: subjectEID, clTRID: clTRID)
+            return response(
+                Self.resultCode(for: error, in: command), reason: error.reason, eid: subjectEID, clTRID: clTRID)
         } catch {
             service.logger.error("EPP command failed", metadata: ["error": "\(error)"])
             return response(.commandFailed, reason: "internal error; try again", clTRID: clTRID)
@@ -240,7 +245,8 @@ public actor EPPSession {
             let code = authInfo ?? ""
             let before = try await registry.device(eid, authCode: code, by: principal)
             if before.state == .transferPending {
-                return response(.objectPendingTransfer, reason: "device \(eid) has a transfer pending", eid: eid, clTRID: clTRID)
+                return response(
+                    .objectPendingTransfer, reason: "device \(eid) has a transfer pending", eid: eid, clTRID: clTRID)
             }
             let after = try await registry.requestTransfer(eid, authCode: code, by: principal)
             if let pending = after.pendingTransfer, after.state == .transferPending {
@@ -256,7 +262,9 @@ public actor EPPSession {
         case .query:
             let device = try await registry.transferParty(eid, by: principal)
             guard let pending = device.pendingTransfer, device.state == .transferPending else {
-                return response(.objectNotPendingTransfer, reason: "device \(eid) has no pending transfer", eid: eid, clTRID: clTRID)
+                return response(
+                    .objectNotPendingTransfer, reason: "device \(eid) has no pending transfer", eid: eid, clTRID: clTRID
+                )
             }
             let data = EPPResponse.TransferData(
                 eid: eid, status: .pending, requestingID: pending.gainingASPID, requestedAt: pending.requestedAt,

@@ -185,7 +185,8 @@ enum Frames {
         """
     }
 
-    static let hello = #"<?xml version="1.0" encoding="UTF-8"?><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><hello/></epp>"#
+    static let hello =
+        #"<?xml version="1.0" encoding="UTF-8"?><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><hello/></epp>"#
 
     static func login(_ clID: String, _ pw: String, objURI: String = EPPNamespace.iotDevice) -> String {
         command(
@@ -198,7 +199,9 @@ enum Frames {
     static func pollAck(_ id: String) -> String { command(#"<poll op="ack" msgID="\#(id)"/>"#) }
 
     static func check(_ eids: [String]) -> String {
-        command("<check><iotdev:check \(dev)>" + eids.map { "<iotdev:eid>\($0)</iotdev:eid>" }.joined() + "</iotdev:check></check>")
+        command(
+            "<check><iotdev:check \(dev)>" + eids.map { "<iotdev:eid>\($0)</iotdev:eid>" }.joined()
+                + "</iotdev:check></check>")
     }
 
     static func info(_ eid: String, authInfo: String? = nil) -> String {
@@ -229,6 +232,7 @@ enum Frames {
     static func transfer(_ op: String, _ eid: String, authInfo: String? = nil) -> String {
         let auth = authInfo.map { "<iotdev:authInfo><iotdev:pw>\($0)</iotdev:pw></iotdev:authInfo>" } ?? ""
         return command(
-            #"<transfer op="\#(op)"><iotdev:transfer \#(dev)><iotdev:eid>\#(eid)</iotdev:eid>\#(auth)</iotdev:transfer></transfer>"#)
+            #"<transfer op="\#(op)"><iotdev:transfer \#(dev)><iotdev:eid>\#(eid)</iotdev:eid>\#(auth)</iotdev:transfer></transfer>"#
+        )
     }
 }
