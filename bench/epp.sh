@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # EPP commands per second (create, check, info) over one session and over many concurrent sessions, beside the same
 # operations over REST (wrk) against the same `iotreg serve`, measured in the same run, with EPP/REST ratios.
-#   bench/epp.sh [-d SECONDS_PER_MEASURE] [-c CONCURRENT_SESSIONS]
+#   bench/epp.sh [-d SECONDS_PER_MEASURE] [-c CONCURRENT_SESSIONS] [-b release|debug]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_EACH=5; SESSIONS=32
-while getopts "d:c:" opt; do
-    case $opt in d) SECONDS_EACH=$OPTARG ;; c) SESSIONS=$OPTARG ;; *) exit 2 ;; esac
+SECONDS_EACH=5; SESSIONS=32; CONFIG=release
+while getopts "d:c:b:" opt; do
+    case $opt in d) SECONDS_EACH=$OPTARG ;; c) SESSIONS=$OPTARG ;; b) CONFIG=$OPTARG ;; *) exit 2 ;; esac
 done
 for tool in wrk curl openssl python3; do
     command -v $tool >/dev/null || { echo "needs $tool (apt-get install -y wrk curl openssl python3)"; exit 1; }
 done
-swift build -c release --product iotreg >/dev/null
-swift build -c release --product bench-epp >/dev/null
-BIN=.build/release
+swift build -c "$CONFIG" --product iotreg >/dev/null
+swift build -c "$CONFIG" --product bench-epp >/dev/null
+BIN=.build/$CONFIG
+echo "build: $CONFIG (both EPP and REST are measured from the same binary)"
 WORK=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
