@@ -23,6 +23,8 @@ let package = Package(
         .library(name: "DeviceKit", targets: ["DeviceKit"]),
         .library(name: "RegistryCore", targets: ["RegistryCore"]),
         .library(name: "RegistryTesting", targets: ["RegistryTesting"]),
+        .library(name: "EPP", targets: ["EPP"]),
+        .library(name: "EPPServer", targets: ["EPPServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -115,11 +117,42 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "EPP",
+            dependencies: ["RegistryCore", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Schemas"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EPPServer",
+            dependencies: [
+                "EPP", "RegistryCore", crypto,
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-epp",
+            dependencies: [
+                "EPP", "EPPServer", "RegistryCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: top: wiring only
         .executableTarget(
             name: "iotreg",
             dependencies: [
                 "RegistryCore", "RegistryStoreSQLite", "RegistryAPI", "PKI", "RegistryZone", "DNSSEC", "DNSWire",
+                "EPPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -205,6 +238,23 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EPPTests",
+            dependencies: ["EPP", "RegistryCore", "RegistryStoreSQLite", "PeerTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EPPServerTests",
+            dependencies: [
+                "EPPServer", "EPP", "RegistryCore", "RegistryStoreSQLite", "PeerTesting", crypto,
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import RegistryZone
 import DNSSEC
 import ArgumentParser
+import EPPServer
 import Foundation
 import Hummingbird
 import HummingbirdTLS
@@ -95,7 +96,7 @@ struct Serve: AsyncParsableCommand {
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
 
-        for (name, address) in [("DNS", dns), ("DoT", dot), ("EPP", epp)] where !address.isOff {
+        for (name, address) in [("DNS", dns), ("DoT", dot)] where !address.isOff {
             logger.warning("\(name) listener on \(address) is not part of this build yet; only REST is served")
         }
         guard !http.isOff else { throw CLIError("nothing to serve: --http off") }
@@ -133,7 +134,9 @@ struct Serve: AsyncParsableCommand {
                 flushStandardOutput()
             },
             logger: logger)
+        let eppServer = try await Self.startEPP(on: epp, registry: registry, home: home, logger: logger)
         try await app.runService()
+        try await eppServer?.stop()
     }
 }
 
