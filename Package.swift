@@ -35,12 +35,31 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // MARK: level 0: standards, no registry vocabulary
         .target(name: "DNSWire", swiftSettings: swiftSettings),
         .target(name: "DNSSEC", dependencies: ["DNSWire", crypto], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-dnssec-sign", dependencies: ["DNSSEC", "DNSWire"], swiftSettings: swiftSettings),
+        .target(
+            name: "DNSServer",
+            dependencies: [
+                "DNSWire", "DNSSEC", crypto,
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-dns-serve",
+            dependencies: ["DNSServer", "DNSSEC", "DNSWire"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PKI",
             dependencies: [
@@ -123,6 +142,15 @@ let package = Package(
         .target(name: "PeerTesting", path: "Sources/PeerTesting", swiftSettings: swiftSettings),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DNSServerTests",
+            dependencies: [
+                "DNSServer", "DNSWire", "DNSSEC", "PeerTesting", crypto,
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PKITests",
             dependencies: [
