@@ -43,7 +43,8 @@ import Testing
         #expect(wild.contains("; fully validated") && wild.contains("2 0 1"), "\(wild)")
         // Remove device 2: its profile name disappears and the NSEC chain proves it.
         let removed = try TestZone.certName(2)
-        try await h.server.publish(zone, diff: try zone.apply(ZoneChange(removedNames: [removed])))
+        let removal = try zone.apply(ZoneChange(removedNames: [removed]))
+        try await h.server.publish(zone, diff: removal)
         let neg = try await h.delv(removed, "CERT", ds: ds)
         #expect(neg.contains("; negative response, fully validated"), "\(neg)")
         let nodata = try await h.delv(try TestZone.tlsaName(1), "A", ds: ds)
@@ -63,6 +64,74 @@ import Testing
         #expect(pos.contains("has TLSA record 3 1 1") && pos.contains("(secure)"), "\(pos)")
         let neg = try await h.unboundHost(try TestZone.certName(3, rpid: 77), "CERT", ds: ds)
         #expect(neg.contains("NXDOMAIN") && neg.contains("(secure)"), "\(neg)")
+        await h.stop()
+    }
+
+    /// unbound as a validating resolver (peer-tools.md §5) with a stub zone to our server: the AD bit on a device's
+    /// TLSA and on the NXDOMAIN of a name that was removed after the resolver had started.
+    @Test(.enabled(if: PeerTool.isAvailable("unbound") && PeerTool.isAvailable("kdig")))
+    func unboundResolverSetsAD() async throws {
+        var zone = try TestZone.signed()
+        let h = try await ServerHarness.start(zone)
+        defer { Task { await h.stop() } }
+        let port = try TestZone.freePort()
+        let d = h.dir.path
+        _ = try h.write("root.hints", ".  3600 NS fake-root.\nfake-root. 3600 A 127.0.0.1\n")
+        let conf = try h.write(
+            "unbound.conf",
+            """
+            server:
+              interface: 127.0.0.1
+              port: \(port)
+              do-ip6: no
+              username: ""
+              chroot: ""
+              directory: "\(d)"
+              pidfile: "\(d)/unbound.pid"
+              logfile: "\(d)/unbound.log"
+              use-syslog: no
+              do-not-query-localhost: no
+              outgoing-interface: 127.0.0.1
+              root-hints: "\(d)/root.hints"
+              module-config: "validator iterator"
+              val-log-level: 2
+              trust-anchor-signaling: no
+              local-zone: "test." nodefault
+              trust-anchor: "iotregistry.test. DS \(TestZone.ds(zone))"
+            stub-zone:
+              name: "iotregistry.test."
+              stub-addr: 127.0.0.1@\(h.udp)
+            remote-control:
+              control-enable: no
+
+            """)
+        let unbound = Process()
+        unbound.executableURL = URL(fileURLWithPath: try #require(PeerTool.path(of: "unbound")))
+        unbound.arguments = ["-d", "-c", conf]
+        unbound.standardOutput = FileHandle.nullDevice
+        unbound.standardError = FileHandle.nullDevice
+        try unbound.run()
+        defer { if unbound.isRunning { unbound.terminate() } }
+        func ask(_ name: DNSName, _ type: String) async throws -> String {
+            try await PeerTool.runDetached(
+                "kdig", ["@127.0.0.1", "-p", String(port), "+dnssec", "+timeout=2", "+retry=0", name.description, type],
+                timeout: 20
+            ).output
+        }
+        let name = try TestZone.tlsaName(2)
+        var pos = ""
+        for _ in 0..<40 where !pos.contains("status: NOERROR") {
+            pos = try await ask(name, "TLSA")
+            if !pos.contains("status: NOERROR") { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(pos.contains("status: NOERROR") && pos.contains(" ad;") && pos.contains("TLSA\t3 1 1"), "\(pos)")
+        let removed = try TestZone.certName(4)
+        let removal = try zone.apply(ZoneChange(removedNames: [removed]))
+        try h.server.store.publish(zone, diff: removal)
+        let neg = try await ask(removed, "CERT")
+        #expect(neg.contains("status: NXDOMAIN") && neg.contains(" ad;"), "\(neg)")
+        unbound.terminate()
+        unbound.waitUntilExit()
         await h.stop()
     }
 }

@@ -28,13 +28,14 @@ struct ServerHarness {
             config.tlsPrivateKeyPEM = try String(contentsOf: dir.appendingPathComponent("key.pem"), encoding: .utf8)
         }
         configure(&config)
-        let server = DNSServer(store: ZoneStore(zone), configuration: config)
-        let ports = try await server.start(udp: 0, tcp: 0, tls: tls ? 0 : nil)
+        let server = DNSServer(configuration: config, zoneStore: ZoneStore(zone))
+        let ports = try await server.start(
+            udpTCP: .init(host: "127.0.0.1", port: 0), dot: tls ? .init(host: "127.0.0.1", port: 0) : nil)
         return ServerHarness(server: server, ports: ports, dir: dir)
     }
 
     func stop() async {
-        try? await server.shutdown()
+        await server.stop()
         try? FileManager.default.removeItem(at: dir)
     }
 
@@ -53,7 +54,11 @@ struct ServerHarness {
 
     /// delv's verdict line (`; fully validated`, `; negative response, fully validated`, …) for `name TYPE`.
     func delv(_ name: DNSName, _ type: String, ds: String) async throws -> String {
-        let ta = try write("ta.conf", "trust-anchors {\n  \"iotregistry.test.\" static-ds \(ds);\n};\n")
+        // delv wants the digest quoted: `static-ds TAG 13 2 "HEX"` (peer-tools.md §5).
+        var fields = ds.split(separator: " ").map(String.init)
+        if let digest = fields.popLast() { fields.append("\"\(digest)\"") }
+        let ta = try write(
+            "ta.conf", "trust-anchors {\n  \"iotregistry.test.\" static-ds \(fields.joined(separator: " "));\n};\n")
         let r = try await PeerTool.runDetached(
             "delv", ["@127.0.0.1", "-p", udp, "-a", ta, "+root=iotregistry.test", name.description, type], timeout: 60)
         return r.output

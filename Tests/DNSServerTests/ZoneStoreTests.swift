@@ -22,7 +22,8 @@ import Testing
         let store = ZoneStore(zone, journalLimit: 2)
         var serials = [zone.serial]
         for i in 0..<3 {
-            try store.publish(zone, diff: try zone.apply(ZoneChange(additions: try TestZone.deviceRecords(100 + i))))
+            let diff = try zone.apply(ZoneChange(additions: try TestZone.deviceRecords(100 + i)))
+            try store.publish(zone, diff: diff)
             serials.append(zone.serial)
         }
         let snap = store.snapshot
@@ -41,7 +42,8 @@ import Testing
         var zone = try TestZone.signed(devices: 1)
         let old = zone
         let store = ZoneStore(zone)
-        try store.publish(zone, diff: try zone.apply(ZoneChange(additions: try TestZone.deviceRecords(7))))
+        let diff = try zone.apply(ZoneChange(additions: try TestZone.deviceRecords(7)))
+        try store.publish(zone, diff: diff)
         #expect(throws: DNSServerError(.staleSerial, "")) { try store.publish(old, diff: nil) }
     }
 

@@ -2,6 +2,7 @@ import DNSSEC
 import DNSServer
 import DNSWire
 import Foundation
+import NIOCore
 import PeerTesting
 import Testing
 
@@ -49,9 +50,10 @@ import Testing
         defer { Task { await h.stop() } }
         let y = "hmac-sha256:xfr-key:" + Data(secret).base64EncodedString()
         let old = zone.serial
-        try await h.server.publish(zone, diff: try zone.apply(ZoneChange(additions: try TestZone.deviceRecords(500))))
-        try await h.server.publish(
-            zone, diff: try zone.apply(ZoneChange(removedNames: [try TestZone.certName(3)])))
+        let added = try zone.apply(ZoneChange(additions: try TestZone.deviceRecords(500)))
+        try await h.server.publish(zone, diff: added)
+        let removal = try zone.apply(ZoneChange(removedNames: [try TestZone.certName(3)]))
+        try await h.server.publish(zone, diff: removal)
         let ixfr = try await h.kdig(["-p", h.tcp, "-y", y, "IXFR=\(old)", TestZone.apex.description])
         #expect(ixfr.contains(try TestZone.tlsaName(500).description), "\(ixfr)")
         #expect(ixfr.contains(" \(old) ") || ixfr.contains("\t\(old)\t") || ixfr.contains("\(old) 3600"), "\(ixfr)")
@@ -69,22 +71,77 @@ import Testing
         await h.stop()
     }
 
-    @Test(.enabled(if: PeerTool.isAvailable("nsd") && PeerTool.isAvailable("kdig")))
-    func nsdSecondaryFollowsAXFRThenNotifyAndIXFR() async throws {
+    /// Runs `tool` as a secondary of our server and checks that it takes AXFR, then IXFR after a NOTIFY, and serves
+    /// the new device's signed TLSA. `config` writes the tool's configuration for (its port, our port, the directory).
+    func secondaryFollows(
+        _ tool: String, log: String, arguments: (String) -> [String],
+        config: (Int, Int, String) -> String
+    ) async throws {
         var zone = try TestZone.signed(devices: 10)
-        let nsdPort = try TestZone.freePort()
+        let port = try TestZone.freePort()
         let h = try await ServerHarness.start(zone) {
             $0.transferAccess = TransferAccess(allowedAddresses: ["127.0.0.1"])
-            $0.notifyTargets = [try! .init(ipAddress: "127.0.0.1", port: nsdPort)]
+            $0.notifyTargets = [try! .init(ipAddress: "127.0.0.1", port: port)]
         }
         defer { Task { await h.stop() } }
         let d = h.dir.path
-        let conf = try h.write(
-            "nsd.conf",
+        let conf = try h.write("\(tool).conf", config(port, h.ports.tcp ?? 0, d))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(PeerTool.path(of: tool)))
+        process.arguments = arguments(conf)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        func ask(_ name: String, _ type: String) async throws -> String {
+            try await PeerTool.runDetached(
+                "kdig", ["@127.0.0.1", "-p", String(port), "+dnssec", "+timeout=1", "+retry=0", name, type], timeout: 10
+            ).output
+        }
+        let serial = " \(zone.serial) "
+        var got = ""
+        for _ in 0..<60 where !got.contains(serial) {
+            got = try await ask("iotregistry.test.", "SOA")
+            if !got.contains(serial) { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(got.contains(serial), "\(tool) did not load the zone by AXFR: \(got)")
+
+        // Publishing to the store is enough: the server NOTIFYs, the secondary asks for IXFR.
+        let added = try zone.apply(ZoneChange(additions: try TestZone.deviceRecords(77)))
+        try h.server.store.publish(zone, diff: added)
+        let name = try TestZone.tlsaName(77).description
+        var answer = ""
+        for _ in 0..<60 where !answer.contains("TLSA\t3 1 1") {
+            answer = try await ask(name, "TLSA")
+            if !answer.contains("TLSA\t3 1 1") { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(answer.contains("TLSA\t3 1 1") && answer.contains("RRSIG\tTLSA 13"), "\(answer)")
+        // And the same again with the acknowledged NOTIFY of DNSServer.publish: a removal, proven by NSEC.
+        let removed = try TestZone.certName(3)
+        let removal = try zone.apply(ZoneChange(removedNames: [removed]))
+        let acks = try await h.server.publish(zone, diff: removal)
+        #expect(acks == 1)
+        var gone = ""
+        for _ in 0..<60 where !gone.contains("NXDOMAIN") {
+            gone = try await ask(removed.description, "CERT")
+            if !gone.contains("NXDOMAIN") { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(gone.contains("status: NXDOMAIN") && gone.contains("NSEC\t"), "\(gone)")
+        let logText = (try? String(contentsOfFile: "\(d)/\(log)", encoding: .utf8)) ?? ""
+        #expect(logText.contains("IXFR") || logText.contains("ixfr"), "\(logText)")
+        process.terminate()
+        process.waitUntilExit()
+        await h.stop()
+    }
+
+    @Test(.enabled(if: PeerTool.isAvailable("nsd") && PeerTool.isAvailable("kdig")))
+    func nsdSecondaryFollowsAXFRThenNotifyAndIXFR() async throws {
+        try await secondaryFollows("nsd", log: "nsd.log", arguments: { ["-d", "-c", $0] }) { port, primary, d in
             """
             server:
               ip-address: 127.0.0.1
-              port: \(nsdPort)
+              port: \(port)
               do-ip6: no
               username: ""
               chroot: ""
@@ -102,48 +159,40 @@ import Testing
             zone:
               name: "iotregistry.test."
               zonefile: "\(d)/secondary.zone"
-              request-xfr: 127.0.0.1@\(h.tcp) NOKEY
+              request-xfr: 127.0.0.1@\(primary) NOKEY
               allow-notify: 127.0.0.1 NOKEY
 
-            """)
-        let nsd = Process()
-        nsd.executableURL = URL(fileURLWithPath: try #require(PeerTool.path(of: "nsd")))
-        nsd.arguments = ["-d", "-c", conf]
-        nsd.standardOutput = FileHandle.nullDevice
-        nsd.standardError = FileHandle.nullDevice
-        try nsd.run()
-        defer { if nsd.isRunning { nsd.terminate() } }
+            """
+        }
+    }
 
-        func nsdSerial() async throws -> String {
-            try await PeerTool.runDetached(
-                "kdig", ["@127.0.0.1", "-p", String(nsdPort), "+short", "+timeout=1", "+retry=0", "iotregistry.test.", "SOA"],
-                timeout: 10
-            ).stdout
-        }
-        var got = ""
-        for _ in 0..<60 where !got.contains(" \(zone.serial) ") {
-            got = try await nsdSerial()
-            if !got.contains(" \(zone.serial) ") { try await Task.sleep(for: .milliseconds(500)) }
-        }
-        #expect(got.contains(" \(zone.serial) "), "NSD did not load the zone by AXFR: \(got)")
+    @Test(.enabled(if: PeerTool.isAvailable("knotd") && PeerTool.isAvailable("kdig")))
+    func knotSecondaryFollowsAXFRThenNotifyAndIXFR() async throws {
+        try await secondaryFollows("knotd", log: "knot.log", arguments: { ["-c", $0] }) { port, primary, d in
+            """
+            server:
+              rundir: "\(d)"
+              listen: 127.0.0.1@\(port)
+            database:
+              storage: "\(d)"
+            log:
+              - target: "\(d)/knot.log"
+                any: info
+            remote:
+              - id: primary
+                address: 127.0.0.1@\(primary)
+            acl:
+              - id: notify-from-primary
+                address: 127.0.0.1
+                action: notify
+            zone:
+              - domain: iotregistry.test.
+                storage: "\(d)"
+                file: "secondary.zone"
+                master: primary
+                acl: notify-from-primary
 
-        let diff = try zone.apply(ZoneChange(additions: try TestZone.deviceRecords(77)))
-        let acks = try await h.server.publish(zone, diff: diff)
-        #expect(acks == 1)
-        let name = try TestZone.tlsaName(77).description
-        var answer = ""
-        for _ in 0..<60 where !answer.contains("RRSIG\tTLSA") {
-            answer = try await PeerTool.runDetached(
-                "kdig", ["@127.0.0.1", "-p", String(nsdPort), "+dnssec", "+timeout=1", "+retry=0", name, "TLSA"],
-                timeout: 10
-            ).output
-            if !answer.contains("RRSIG\tTLSA") { try await Task.sleep(for: .milliseconds(500)) }
+            """
         }
-        #expect(answer.contains("TLSA\t3 1 1") && answer.contains("RRSIG\tTLSA 13"), "\(answer)")
-        let log = (try? String(contentsOfFile: "\(d)/nsd.log", encoding: .utf8)) ?? ""
-        #expect(log.contains("IXFR") || log.contains("ixfr"), "\(log)")
-        nsd.terminate()
-        nsd.waitUntilExit()
-        await h.stop()
     }
 }

@@ -39,7 +39,7 @@ public struct QueryResponder: Sendable {
             return Message(header: h).encode(maxSize: 512)
         }
         let response = respond(to: query, zone: zone)
-        return response.encode(maxSize: transport == .udp ? udpLimit(for: query) : 65535)
+        return ResponseEncoder.encode(response, maxSize: transport == .udp ? udpLimit(for: query) : 65535)
     }
 
     /// The size a UDP answer to `query` may take: the client's EDNS size (at least 512) capped by ours, else 512.

@@ -1,5 +1,5 @@
 import NIOConcurrencyHelpers
-public import NIOCore
+import NIOCore
 
 /// Response rate limiting for UDP (in the spirit of BIND/NSD RRL): a token bucket per client prefix (/24 for IPv4,
 /// /56 for IPv6), so a spoofed-source flood cannot use the server as an amplifier.
@@ -40,14 +40,19 @@ final class ResponseRateLimiter: Sendable {
 
     /// The prefix key of an address: /24 for IPv4, /56 for IPv6.
     static func prefix(of address: SocketAddress) -> UInt64 {
+        // Raw sockaddr layouts (Linux and Darwin agree on the offsets): sockaddr_in = family/len(2) port(2) addr(4);
+        // sockaddr_in6 = family/len(2) port(2) flowinfo(4) addr(16).
         switch address {
         case .v4(let a):
-            return UInt64(UInt32(bigEndian: a.address.sin_addr.s_addr) & 0xFFFF_FF00)
+            return withUnsafeBytes(of: a.address) { raw in
+                guard raw.count >= 8 else { return 0 }
+                return UInt64(raw[4]) << 24 | UInt64(raw[5]) << 16 | UInt64(raw[6]) << 8
+            }
         case .v6(let a):
-            var addr = a.address.sin6_addr
-            return withUnsafeBytes(of: &addr) { raw in
+            return withUnsafeBytes(of: a.address) { raw in
+                guard raw.count >= 24 else { return 0 }
                 var k: UInt64 = 1 << 63
-                for i in 0..<7 { k = k << 8 | UInt64(raw[i]) }
+                for i in 8..<15 { k = k << 8 | UInt64(raw[i]) }
                 return k
             }
         default:

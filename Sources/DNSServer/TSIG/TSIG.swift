@@ -6,7 +6,7 @@
 //   key name (canonical) | CLASS | TTL | algorithm name (canonical) | time signed | fudge | error | other len | other
 // Later messages of a stream (§5.3.1): prior MAC size + MAC | message | time signed | fudge.
 
-public import Crypto
+import Crypto
 public import DNSWire
 import Foundation
 

@@ -53,7 +53,7 @@ struct RequestProcessor: Sendable {
             out = transferMessages(query, q.type, snapshot: snapshot, remote: remote, authorised: signer != nil)
         } else {
             let response = responder.respond(to: query, zone: snapshot.zone)
-            out = [response.encode(maxSize: transport == .udp ? responder.udpLimit(for: query) : 65535)]
+            out = [ResponseEncoder.encode(response, maxSize: transport == .udp ? responder.udpLimit(for: query) : 65535)]
         }
         if let signer {
             var prior = signer.mac
