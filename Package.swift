@@ -48,6 +48,22 @@ let package = Package(
         .target(name: "DNSSEC", dependencies: ["DNSWire", crypto], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-dnssec-sign", dependencies: ["DNSSEC", "DNSWire"], swiftSettings: swiftSettings),
         .target(
+            name: "DNSServer",
+            dependencies: [
+                "DNSWire", "DNSSEC", crypto,
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bench-dns-serve",
+            dependencies: ["DNSServer", "DNSSEC", "DNSWire"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PKI",
             dependencies: [
                 crypto,
@@ -196,6 +212,15 @@ let package = Package(
                 "RegistryZone", "RegistryCore", "RegistryStoreSQLite", "DNSSEC", "DNSWire", "PKI", "PeerTesting", crypto,
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DNSServerTests",
+            dependencies: [
+                "DNSServer", "DNSWire", "DNSSEC", "PeerTesting", crypto,
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,110 @@
+import DNSSEC
+import DNSWire
+
+/// One name lookup in a signed zone: positive answer, delegation, NODATA, wildcard or NXDOMAIN with NSEC proofs
+/// (RFC 4035 §3.1.1-3.1.4).
+struct Lookup {
+    let zone: SignedZone
+    let qname: DNSName
+    let qtype: RecordType
+    let dnssec: Bool
+
+    func answer(into r: inout Message) {
+        if let cut = delegation() {
+            referral(cut, into: &r)
+            return
+        }
+        let sets = zone.rrsets(at: qname).filter { !$0.rrset.rdatas.isEmpty }
+        if !sets.isEmpty {
+            if qtype == .any {
+                for s in sets { r.answers += records(s) }
+            } else if let s = sets.first(where: { $0.rrset.type == qtype }) {
+                r.answers += records(s)
+            } else if let c = sets.first(where: { $0.rrset.type == .cname }) {
+                r.answers += records(c)
+            } else {
+                noData(proof: sets.first { $0.rrset.type == .nsec }, into: &r)
+            }
+            return
+        }
+        if isEmptyNonTerminal(qname) {
+            noData(proof: zone.nsec(covering: qname), into: &r)
+            return
+        }
+        // The name does not exist: find the closest encloser and look for a wildcard below it (RFC 4592 §4.1).
+        var encloser = qname.parent ?? zone.apex
+        while encloser != zone.apex, !exists(encloser), let p = encloser.parent { encloser = p }
+        let cover = zone.nsec(covering: qname)
+        if let wildcard = try? encloser.prepending(label: [UInt8(ascii: "*")]) {
+            let wsets = zone.rrsets(at: wildcard).filter { !$0.rrset.rdatas.isEmpty }
+            if !wsets.isEmpty {
+                if let s = wsets.first(where: { $0.rrset.type == qtype })
+                    ?? wsets.first(where: { $0.rrset.type == .cname })
+                {
+                    var synth = s
+                    synth.rrset.name = qname
+                    r.answers += records(synth)
+                    // RFC 4035 §3.1.3.3: prove that no closer name matched.
+                    if dnssec, let cover { r.authority += cover.records }
+                } else {
+                    noData(proof: cover, into: &r)
+                    if dnssec, let w = wsets.first(where: { $0.rrset.type == .nsec }), w != cover {
+                        r.authority += w.records
+                    }
+                }
+                return
+            }
+            r.responseCode = .nxDomain
+            addSOA(into: &r)
+            guard dnssec else { return }
+            if let cover { r.authority += cover.records }
+            if let wcover = zone.nsec(covering: wildcard), wcover != cover { r.authority += wcover.records }
+        }
+    }
+
+    func records(_ s: SignedRRSet) -> [ResourceRecord] { dnssec ? s.records : s.rrset.records }
+
+    /// The nearest zone cut at or above `qname` (below the apex) that makes the answer a referral.
+    func delegation() -> DNSName? {
+        var n: DNSName? = qname
+        while let name = n, name != zone.apex, name.labelCount > zone.apex.labelCount {
+            if zone.rrset(name, .ns) != nil, !(name == qname && qtype == .ds) { return name }
+            n = name.parent
+        }
+        return nil
+    }
+
+    func referral(_ cut: DNSName, into r: inout Message) {
+        r.header.aa = false
+        if let ns = zone.rrset(cut, .ns) { r.authority += ns.rrset.records }
+        guard dnssec else { return }
+        if let ds = zone.rrset(cut, .ds) {
+            r.authority += ds.records
+        } else if let nsec = zone.rrset(cut, .nsec) {
+            r.authority += nsec.records
+        }
+    }
+
+    func exists(_ name: DNSName) -> Bool {
+        !zone.rrsets(at: name).isEmpty || isEmptyNonTerminal(name)
+    }
+
+    /// A name with no records but with names below it: the NSEC before it points to one of its descendants.
+    func isEmptyNonTerminal(_ name: DNSName) -> Bool {
+        guard let n = zone.nsec(covering: name), n.rrset.name != name, case .nsec(let nsec)? = n.rrset.rdatas.first
+        else { return false }
+        return nsec.nextName != name && nsec.nextName.isSubdomain(of: name)
+    }
+
+    func noData(proof: SignedRRSet?, into r: inout Message) {
+        addSOA(into: &r)
+        if dnssec, let proof { r.authority += proof.records }
+    }
+
+    /// The SOA for a negative answer, its TTL lowered to the negative TTL (RFC 2308 §3, RFC 9077).
+    func addSOA(into r: inout Message) {
+        guard var soa = zone.rrset(zone.apex, .soa) else { return }
+        if case .soa(let data)? = soa.rrset.rdatas.first { soa.rrset.ttl = min(soa.rrset.ttl, data.minimum) }
+        r.authority += records(soa)
+    }
+}
