@@ -168,7 +168,7 @@ let package = Package(
             name: "iotreg",
             dependencies: [
                 "RegistryCore", "RegistryStoreSQLite", "RegistryAPI", "PKI", "RegistryZone", "DNSSEC", "DNSWire",
-                "EPPServer",
+                "EPPServer", "DNSServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),

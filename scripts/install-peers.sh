@@ -5,11 +5,11 @@ set -euo pipefail
 
 APT_PACKAGES=(
     knot-dnsutils bind9-dnsutils bind9-utils ldnsutils unbound unbound-host nsd knot knot-dnssecutils
-    dnsperf openssl libxml2-utils sqlite3 libsqlite3-dev curl
+    dnsperf openssl libxml2-utils sqlite3 libsqlite3-dev curl wrk
 )
 PIP_PACKAGES=(
     cbor2==5.6.5 pycose==1.1.0 pyhpke==0.6.5 dnspython==2.7.0
-    cryptography==48.0.0 openapi-spec-validator==0.9.0 schemathesis==3.39.16
+    cryptography==48.0.0 openapi-spec-validator==0.9.0 schemathesis==3.39.16 pyepp==0.3.2
 )
 
 missing=()

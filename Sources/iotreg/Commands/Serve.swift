@@ -1,5 +1,6 @@
 import RegistryZone
 import DNSSEC
+import DNSServer
 import ArgumentParser
 import EPPServer
 import Foundation
@@ -96,9 +97,8 @@ struct Serve: AsyncParsableCommand {
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
 
-        for (name, address) in [("DNS", dns), ("DoT", dot)] where !address.isOff {
-            logger.warning("\(name) listener on \(address) is not part of this build yet; only REST is served")
-        }
+        let dnsServer = try await Self.startDNS(
+            dns: dns, dot: dot, zone: zone, publisher: zonePublisher, home: home, logger: logger)
         guard !http.isOff else { throw CLIError("nothing to serve: --http off") }
         let router = buildRouter(
             registry: registry, scheduler: scheduler,
@@ -137,6 +137,7 @@ struct Serve: AsyncParsableCommand {
         let eppServer = try await Self.startEPP(on: epp, registry: registry, home: home, logger: logger)
         try await app.runService()
         try await eppServer?.stop()
+        await dnsServer?.stop()
     }
 }
 

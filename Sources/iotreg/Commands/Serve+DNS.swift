@@ -1,0 +1,52 @@
+import DNSSEC
+import DNSServer
+import EPPServer
+import Foundation
+import Logging
+import RegistryZone
+
+extension Serve {
+    /// Starts the authoritative server (UDP+TCP on `dns`, DNS over TLS on `dot`) unless both are `off`, serving
+    /// `zone` and every later version the publisher signs.
+    ///
+    /// The DoT certificate is `DIR/dot/epp-tls.pem` with its key beside it (0600), self-signed on first use and kept,
+    /// so the SPKI pin that payloads carry stays valid across restarts.
+    static func startDNS(
+        dns: ListenAddress, dot: ListenAddress, zone: SignedZone, publisher: ZonePublisher, home: RegistryHome,
+        logger: Logger
+    ) async throws -> DNSServer? {
+        guard !dns.isOff || !dot.isOff else { return nil }
+        var configuration = DNSServer.Configuration()
+        if !dot.isOff {
+            let folder = home.directory.appendingPathComponent("dot", isDirectory: true)
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let identity = try EPPTLSIdentity.loadOrCreate(directory: folder)
+            configuration.tlsCertificateChainPEM = identity.certificateChainPEM
+            configuration.tlsPrivateKeyPEM = identity.privateKeyPEM
+        }
+        let server = DNSServer(configuration: configuration, zoneStore: ZoneStore(zone))
+        let ports = try await server.start(
+            udpTCP: dns.isOff ? nil : .init(host: dns.host, port: dns.port),
+            dot: dot.isOff ? nil : .init(host: dot.host, port: dot.port))
+        await publisher.attach(DNSServerSink(server: server, logger: logger))
+        if let port = ports.udp { print("iotreg serving DNS for \(zone.apex) on \(dns.host):\(port) (UDP and TCP)") }
+        if let port = ports.tls { print("iotreg serving DNS over TLS on \(dot.host):\(port)") }
+        flushStandardOutput()
+        return server
+    }
+}
+
+/// Hands each signed version of the zone to the DNS server, which swaps its snapshot and NOTIFYs secondaries.
+struct DNSServerSink: ZoneSink {
+    let server: DNSServer
+    let logger: Logger
+
+    func publish(_ zone: SignedZone, diff: ZoneDiff?) async {
+        do {
+            try await server.publish(zone, diff: diff)
+        } catch {
+            logger.error("the DNS server refused zone serial \(zone.serial): \(error)")
+        }
+    }
+}
