@@ -111,7 +111,7 @@ import Testing
         unbound.standardOutput = FileHandle.nullDevice
         unbound.standardError = FileHandle.nullDevice
         try unbound.run()
-        defer { if unbound.isRunning { unbound.terminate() } }
+        defer { if unbound.isRunning { Task { await unbound.stopPeer() } } }
         func ask(_ name: DNSName, _ type: String) async throws -> String {
             try await PeerTool.runDetached(
                 "kdig", ["@127.0.0.1", "-p", String(port), "+dnssec", "+timeout=2", "+retry=0", name.description, type],
@@ -130,8 +130,7 @@ import Testing
         try h.server.store.publish(zone, diff: removal)
         let neg = try await ask(removed, "CERT")
         #expect(neg.contains("status: NXDOMAIN") && neg.contains(" ad;"), "\(neg)")
-        unbound.terminate()
-        unbound.waitUntilExit()
+        await unbound.stopPeer()
         await h.stop()
     }
 }

@@ -96,3 +96,17 @@ struct ServerHarness {
             .output
     }
 }
+
+extension Process {
+    /// Stops a peer daemon and the processes it forked (NSD forks its servers), never waiting unboundedly:
+    /// SIGTERM to all, up to 3 s of grace, then SIGKILL.
+    func stopPeer() async {
+        guard isRunning else { return }
+        let pid = processIdentifier
+        let children = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
+            .split(separator: " ").compactMap { Int32($0) }
+        for p in [pid] + children { kill(p, SIGTERM) }
+        for _ in 0..<30 where isRunning { try? await Task.sleep(for: .milliseconds(100)) }
+        for p in [pid] + children { kill(p, SIGKILL) }
+    }
+}
