@@ -56,6 +56,9 @@ import Testing
         def session(name):
             epp = EppCommunicator(request["host"], request["port"], client_cert=request[name + "_cert"], client_key=request[name + "_key"])
             frames.append(epp.connect().decode())
+            # pyepp reads with a 10 s timeout; on a 2-core CI machine running the whole suite in parallel a
+            # response can take longer than that, which is load, not a protocol failure.
+            epp._ssl_socket.settimeout(120)
             return epp
 
         a = session("a")
