@@ -183,6 +183,16 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "bench-zone-publish",
+            dependencies: [
+                "RegistryZone", "DNSServer", "DNSSEC", "DNSWire", "PKI", crypto,
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
             name: "bench-pki-issue",
             dependencies: [
                 "PKI", crypto,
