@@ -87,6 +87,17 @@ let package = Package(
             dependencies: ["RegistryCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "RegistryStorePostgres",
+            dependencies: [
+                "RegistryCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "RegistryTesting", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
         .target(
             name: "RegistryAPI",
@@ -102,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "iotreg",
             dependencies: [
-                "RegistryCore", "RegistryStoreSQLite", "RegistryAPI",
+                "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres", "RegistryAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -113,6 +124,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "bench-store",
+            dependencies: [
+                "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "bench-pki-issue",
             dependencies: [
@@ -167,6 +187,14 @@ let package = Package(
         .testTarget(
             name: "RegistryStoreSQLiteTests",
             dependencies: ["RegistryStoreSQLite", "RegistryTesting", "RegistryCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RegistryStorePostgresTests",
+            dependencies: [
+                "RegistryStorePostgres", "RegistryTesting", "RegistryCore", "PeerTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -8,6 +8,8 @@ public import RegistryCore
 /// the disk, so a crash at any point loses no acknowledged write. Use `:memory:` paths only in tests.
 public final class SQLiteRegistryStore: RegistryStore {
     let database: any DatabaseWriter
+    /// Serialises outbox passes in this process (SQLite has one node).
+    let outboxGate = OutboxGate()
 
     /// Opens (or creates) the database at `path`. Call ``migrate()`` before use.
     public init(path: String) throws {
