@@ -77,7 +77,11 @@ let package = Package(
         // MARK: level 2: the registry
         .target(
             name: "RegistryCore",
-            dependencies: [crypto, .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PKI", crypto, .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -102,8 +106,14 @@ let package = Package(
         .target(
             name: "RegistryAPI",
             dependencies: [
-                "RegistryCore",
+                "RegistryCore", "PKI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                crypto,
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -113,9 +123,11 @@ let package = Package(
         .executableTarget(
             name: "iotreg",
             dependencies: [
-                "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres", "RegistryAPI",
+                "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres", "RegistryAPI", "PKI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -137,6 +149,16 @@ let package = Package(
             name: "bench-pki-issue",
             dependencies: [
                 "PKI", crypto,
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "bench-ca-issue",
+            dependencies: [
+                "RegistryCore", "RegistryStoreSQLite", "PKI", crypto,
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
@@ -169,16 +191,21 @@ let package = Package(
         .testTarget(
             name: "RegistryCoreTests",
             dependencies: [
-                "RegistryCore", "PeerTesting", "RegistryStoreSQLite", "RegistryTesting",
+                "RegistryCore", "PeerTesting", "RegistryStoreSQLite", "RegistryTesting", "PKI", crypto,
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "RegistryAPITests",
             dependencies: [
-                "RegistryAPI", "RegistryCore", "RegistryStoreSQLite", "PeerTesting",
+                "RegistryAPI", "RegistryCore", "RegistryStoreSQLite", "PeerTesting", "PKI", crypto,
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -34,6 +34,7 @@ public func buildRouter(registry: Registry, scheduler: JobScheduler, options: Re
     DeviceController(registry: registry).register(on: router)
     TransferController(registry: registry).register(on: router)
     JobController(registry: registry, scheduler: scheduler).register(on: router)
+    CertificateController(registry: registry).register(on: router)
 
     router.get("/healthz") { _, _ in
         let healthy = await options.health()

@@ -139,6 +139,43 @@ extension PostgresRegistryStore {
                 """)
         }
         try await updateJobItems(changes.jobItemUpdates, run: run)
+        if !changes.certificateInserts.isEmpty {
+            // Issue order, kept per database so "current" never depends on clocks.
+            let count = Int64(changes.certificateInserts.count)
+            guard let counter = try await rows(
+                "UPDATE counters SET value = value + \(count) WHERE name = 'certificate' RETURNING value",
+                on: connection, logger: logger
+            ).first else {
+                throw RegistryError(.unavailable, "the certificate counter is missing; the schema is damaged")
+            }
+            let first = try counter["value"].decode(Int64.self) - count + 1
+            let statements = SQLRows.statements(
+                prefix: """
+                    INSERT INTO certificates(serial, eid, rpid, issuer_key_id, spki_sha256, der, not_before, not_after,
+                        status, revoked_at, reason, issued_seq) VALUES
+                    """,
+                rows: changes.certificateInserts.enumerated().map { offset, record in
+                    [
+                        .text(record.serial), .text(record.eid.digits), .integer(record.rpid),
+                        .text(record.issuerKeyID), .text(record.spkiSHA256), .bytes(record.der),
+                        .integer(record.notBefore.millis), .integer(record.notAfter.millis),
+                        .text(record.status.rawValue), .integer(record.revokedAt?.millis),
+                        .integer(record.reason.map(Int64.init)), .integer(first + Int64(offset)),
+                    ]
+                })
+            for statement in statements { _ = try await run(statement) }
+        }
+        for revocation in changes.certificateRevocations {
+            let changed = try await run(
+                """
+                UPDATE certificates SET status = 'revoked', revoked_at = \(revocation.revokedAt.millis),
+                    reason = \(Int64(revocation.reason))
+                WHERE serial = \(revocation.serial) AND status = 'good' RETURNING 1
+                """)
+            if changed != 1 {
+                throw RegistryError(.conflict, "certificate \(revocation.serial) changed meanwhile; retry")
+            }
+        }
         if !changes.audit.isEmpty {
             // The head's row lock orders every chain extension: the chain stays linear across nodes.
             guard let head = try await rows(
@@ -175,12 +212,14 @@ extension PostgresRegistryStore {
             }
             let first = try counter["value"].decode(Int64.self) - count + 1
             let statements = SQLRows.statements(
-                prefix: "INSERT INTO outbox(seq, at, kind, eid, asp_id, rpid, previous_rpid, previous_asp_id) VALUES ",
+                prefix: """
+                    INSERT INTO outbox(seq, at, kind, eid, asp_id, rpid, previous_rpid, previous_asp_id, serial) VALUES
+                    """,
                 rows: changes.outbox.enumerated().map { offset, event in
                     [
                         .integer(first + Int64(offset)), .integer(event.at.millis), .text(event.kind.rawValue),
                         .text(event.eid?.digits), .text(event.aspID), .integer(event.rpid),
-                        .integer(event.previousRPID), .text(event.previousASPID),
+                        .integer(event.previousRPID), .text(event.previousASPID), .text(event.serial),
                     ]
                 })
             for statement in statements { _ = try await run(statement) }

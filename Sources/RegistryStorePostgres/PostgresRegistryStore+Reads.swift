@@ -1,4 +1,5 @@
 public import Foundation
+import NIOCore
 import PostgresNIO
 public import RegistryCore
 
@@ -133,6 +134,29 @@ extension PostgresRegistryStore {
         }
     }
 
+    // MARK: - certificates
+
+    public func certificate(serial: String) async throws -> CertificateRecord? {
+        try await rows("SELECT * FROM certificates WHERE serial = \(serial)").first.map(Self.certificate(from:))
+    }
+
+    public func currentCertificate(eid: EID) async throws -> CertificateRecord? {
+        try await rows(
+            """
+            SELECT * FROM certificates WHERE eid = \(eid.digits) AND status = 'good' ORDER BY issued_seq DESC LIMIT 1
+            """
+        ).first.map(Self.certificate(from:))
+    }
+
+    public func revokedCertificates(issuerKeyID: String) async throws -> [CertificateRecord] {
+        try await rows(
+            """
+            SELECT * FROM certificates WHERE issuer_key_id = \(issuerKeyID) AND status = 'revoked'
+            ORDER BY revoked_at, serial
+            """
+        ).map(Self.certificate(from:))
+    }
+
     // MARK: - jobs
 
     public func job(id: String) async throws -> Job? {
@@ -250,12 +274,29 @@ extension PostgresRegistryStore {
             errorCode: try row["error_code"].decode(String?.self), message: try row["message"].decode(String?.self))
     }
 
+    static func certificate(from row: PostgresRandomAccessRow) throws -> CertificateRecord {
+        let statusText = try row["status"].decode(String.self)
+        guard let status = CertificateRecord.Status(rawValue: statusText) else {
+            throw RegistryError(.unavailable, "certificate row has unknown status '\(statusText)'")
+        }
+        let der = try row["der"].decode(ByteBuffer.self)
+        return CertificateRecord(
+            serial: try row["serial"].decode(String.self), eid: try EID(try row["eid"].decode(String.self)),
+            rpid: try row["rpid"].decode(Int64.self), issuerKeyID: try row["issuer_key_id"].decode(String.self),
+            spkiSHA256: try row["spki_sha256"].decode(String.self), der: Array(der.readableBytesView),
+            notBefore: Date(millis: try row["not_before"].decode(Int64.self)),
+            notAfter: Date(millis: try row["not_after"].decode(Int64.self)), status: status,
+            revokedAt: try row["revoked_at"].decode(Int64?.self).map(Date.init(millis:)),
+            reason: try row["reason"].decode(Int64?.self).map { Int($0) })
+    }
+
     static func outboxEvent(from row: PostgresRandomAccessRow) throws -> OutboxEvent {
         OutboxEvent(
             sequence: try row["seq"].decode(Int64.self), at: Date(millis: try row["at"].decode(Int64.self)),
             kind: OutboxEvent.Kind(rawValue: try row["kind"].decode(String.self)),
             eid: try row["eid"].decode(String?.self).map(EID.init), aspID: try row["asp_id"].decode(String?.self),
             rpid: try row["rpid"].decode(Int64?.self), previousRPID: try row["previous_rpid"].decode(Int64?.self),
-            previousASPID: try row["previous_asp_id"].decode(String?.self))
+            previousASPID: try row["previous_asp_id"].decode(String?.self),
+            serial: try row["serial"].decode(String?.self))
     }
 }

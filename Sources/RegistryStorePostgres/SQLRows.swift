@@ -1,9 +1,11 @@
+import NIOCore
 import PostgresNIO
 
 /// A value bound to a statement parameter: the store's columns are only text and 64-bit integers.
 enum SQLValue: Sendable {
     case text(String?)
     case integer(Int64?)
+    case bytes([UInt8])
 
     static func int(_ value: Int) -> SQLValue { .integer(Int64(value)) }
 
@@ -12,6 +14,7 @@ enum SQLValue: Sendable {
         switch self {
         case .text: "text"
         case .integer: "bigint"
+        case .bytes: "bytea"
         }
     }
 
@@ -19,6 +22,7 @@ enum SQLValue: Sendable {
         switch self {
         case .text(let value): bindings.append(value)
         case .integer(let value): bindings.append(value)
+        case .bytes(let value): bindings.append(ByteBuffer(bytes: value))
         }
     }
 }

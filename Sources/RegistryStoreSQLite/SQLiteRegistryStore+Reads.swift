@@ -237,13 +237,59 @@ extension SQLiteRegistryStore {
         }
     }
 
+    // MARK: - certificates
+
+    public func certificate(serial: String) async throws -> CertificateRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM certificates WHERE serial = ?", arguments: [serial])
+                .map(Self.certificate(from:))
+        }
+    }
+
+    public func currentCertificate(eid: EID) async throws -> CertificateRecord? {
+        try await database.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM certificates WHERE eid = ? AND status = 'good' ORDER BY issued_seq DESC LIMIT 1
+                    """,
+                arguments: [eid.digits]
+            ).map(Self.certificate(from:))
+        }
+    }
+
+    public func revokedCertificates(issuerKeyID: String) async throws -> [CertificateRecord] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM certificates WHERE issuer_key_id = ? AND status = 'revoked'
+                    ORDER BY revoked_at, serial
+                    """,
+                arguments: [issuerKeyID]
+            ).map(Self.certificate(from:))
+        }
+    }
+
     // MARK: - row mapping
 
     static func outboxEvent(from row: Row) throws -> OutboxEvent {
         OutboxEvent(
             sequence: row["seq"], at: Date(millis: row["at"]), kind: OutboxEvent.Kind(rawValue: row["kind"]),
             eid: try (row["eid"] as String?).map(EID.init), aspID: row["asp_id"], rpid: row["rpid"],
-            previousRPID: row["previous_rpid"], previousASPID: row["previous_asp_id"])
+            previousRPID: row["previous_rpid"], previousASPID: row["previous_asp_id"], serial: row["serial"])
+    }
+
+
+    static func certificate(from row: Row) throws -> CertificateRecord {
+        guard let status = CertificateRecord.Status(rawValue: row["status"]) else {
+            throw RegistryError(.unavailable, "certificate row has unknown status")
+        }
+        let der: Data = row["der"]
+        return CertificateRecord(
+            serial: row["serial"], eid: try EID(row["eid"]), rpid: row["rpid"], issuerKeyID: row["issuer_key_id"],
+            spkiSHA256: row["spki_sha256"], der: Array(der), notBefore: Date(millis: row["not_before"]), notAfter: Date(millis: row["not_after"]),
+            status: status, revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millis:)), reason: row["reason"])
     }
 
     static func asp(from row: Row) -> ASP {

@@ -202,6 +202,42 @@ public final class SQLiteRegistryStore: RegistryStore {
                 }
             }
         }
+        if !changes.certificateInserts.isEmpty {
+            // Issue order, kept per database so "current" never depends on clocks.
+            try db.execute(
+                sql: "UPDATE counters SET value = value + ? WHERE name = 'certificate'",
+                arguments: [changes.certificateInserts.count])
+            var sequence: Int64 =
+                try Int64.fetchOne(db, sql: "SELECT value FROM counters WHERE name = 'certificate'") ?? 0
+            sequence -= Int64(changes.certificateInserts.count)
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO certificates(serial, eid, rpid, issuer_key_id, spki_sha256, der, not_before, not_after,
+                        status, revoked_at, reason, issued_seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for record in changes.certificateInserts {
+                sequence += 1
+                try statement.execute(arguments: [
+                    record.serial, record.eid.digits, record.rpid, record.issuerKeyID, record.spkiSHA256, Data(record.der),
+                    record.notBefore.millis, record.notAfter.millis, record.status.rawValue, record.revokedAt?.millis,
+                    record.reason, sequence,
+                ])
+            }
+        }
+        if !changes.certificateRevocations.isEmpty {
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE certificates SET status = 'revoked', revoked_at = ?, reason = ?
+                    WHERE serial = ? AND status = 'good'
+                    """)
+            for revocation in changes.certificateRevocations {
+                try statement.execute(arguments: [revocation.revokedAt.millis, revocation.reason, revocation.serial])
+                if db.changesCount != 1 {
+                    throw RegistryError(.conflict, "certificate \(revocation.serial) changed meanwhile; retry")
+                }
+            }
+        }
         if !changes.audit.isEmpty {
             guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1") else {
                 throw RegistryError(.unavailable, "the audit head is missing; run `iotreg audit verify`")
@@ -227,13 +263,13 @@ public final class SQLiteRegistryStore: RegistryStore {
         if !changes.outbox.isEmpty {
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT INTO outbox(at, kind, eid, asp_id, rpid, previous_rpid, previous_asp_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO outbox(at, kind, eid, asp_id, rpid, previous_rpid, previous_asp_id, serial)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for event in changes.outbox {
                 try statement.execute(arguments: [
                     event.at.millis, event.kind.rawValue, event.eid?.digits, event.aspID, event.rpid,
-                    event.previousRPID, event.previousASPID,
+                    event.previousRPID, event.previousASPID, event.serial,
                 ])
             }
         }

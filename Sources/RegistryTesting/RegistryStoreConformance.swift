@@ -22,6 +22,9 @@ public enum RegistryStoreConformance {
         ("job items are processed exactly once", jobItemsOnce),
         ("due transfers are found by time", dueTransfers),
         ("tokens resolve to principals", tokensResolve),
+        ("certificates round-trip and the newest good one is current", certificateRoundTrip),
+        ("a certificate is revoked once, listed by its issuer, with the outbox serial", certificateRevocation),
+        ("a renewal revokes and issues in one transaction, all or nothing", certificateRenewalAtomic),
     ]
 
     public static var names: [String] { checks.map(\.name) }
@@ -203,6 +206,130 @@ public enum RegistryStoreConformance {
         try expect(seen.sorted() == all, "each event once for dns: processed \(seen.sorted()), committed \(all)")
         let other = try await store.processOutbox(consumer: "ca", limit: 10) { _ in }
         try expect(other.map(\.sequence) == all, "another consumer sees every event")
+    }
+
+    static func certificate(_ serial: String, eid n: Int, rpid: Int64, issuer: String = "aa01") -> CertificateRecord {
+        CertificateRecord(
+            serial: serial, eid: eid(n), rpid: rpid, issuerKeyID: issuer,
+            spkiSHA256: String(repeating: String(format: "%02x", n), count: 32),
+            der: [0x30, 0x04, 0x02, 0x02, UInt8(n), UInt8(rpid & 0x7f)], notBefore: now, notAfter: now + 86_400)
+    }
+
+    static func certificateRoundTrip(_ store: any RegistryStore) async throws {
+        let first = certificate("0a01", eid: 1, rpid: 5)
+        var changes = ChangeSet()
+        changes.certificateInserts = [first, certificate("0b02", eid: 2, rpid: 6)]
+        try await store.commit(changes)
+        try expect(try await store.certificate(serial: "0a01") == first, "record read back differs")
+        try expect(try await store.certificate(serial: "ffff") == nil, "unknown serial")
+        try expect(try await store.currentCertificate(eid: eid(1)) == first, "current certificate")
+        try expect(try await store.currentCertificate(eid: eid(3)) == nil, "device without certificate")
+        // A newer certificate for the same device becomes current, even issued in the same second.
+        changes = ChangeSet()
+        let second = certificate("0c03", eid: 1, rpid: 7)
+        changes.certificateInserts = [second]
+        try await store.commit(changes)
+        try expect(try await store.currentCertificate(eid: eid(1))?.serial == "0c03", "newest is current")
+        // A duplicate serial is refused and the whole change set is rolled back.
+        changes = ChangeSet()
+        changes.deviceInserts = [device(9)]
+        changes.certificateInserts = [certificate("0a01", eid: 9, rpid: 8)]
+        do {
+            try await store.commit(changes)
+            throw ConformanceFailure("a duplicate serial was accepted")
+        } catch let error as RegistryError {
+            try expect(error.code == .alreadyExists, "duplicate serial: \(error.code)")
+        }
+        try expect(try await store.device(eid: eid(9)) == nil, "rolled back device")
+    }
+
+    static func certificateRevocation(_ store: any RegistryStore) async throws {
+        var changes = ChangeSet()
+        changes.certificateInserts = [
+            certificate("01", eid: 1, rpid: 1), certificate("02", eid: 2, rpid: 2),
+            certificate("03", eid: 3, rpid: 3, issuer: "bb02"),
+        ]
+        try await store.commit(changes)
+        changes = ChangeSet()
+        changes.certificateRevocations = [
+            CertificateRevocation(serial: "01", revokedAt: now + 10, reason: 5),
+            CertificateRevocation(serial: "03", revokedAt: now + 10, reason: 4),
+        ]
+        changes.outbox = [OutboxEvent(at: now, kind: .certificateRevoked, eid: eid(1), rpid: 1, serial: "01")]
+        try await store.commit(changes)
+        let revoked = try await store.revokedCertificates(issuerKeyID: "aa01")
+        try expect(revoked.map(\.serial) == ["01"], "revoked by issuer: \(revoked.map(\.serial))")
+        try expect(revoked.first?.status == .revoked && revoked.first?.reason == 5, "status and reason")
+        try expect(revoked.first?.revokedAt == now + 10, "revocation time")
+        try expect(try await store.currentCertificate(eid: eid(1)) == nil, "a revoked certificate is not current")
+        let events = try await store.outboxEvents(after: 0, limit: 10)
+        try expect(events.last?.serial == "01" && events.last?.kind == .certificateRevoked, "outbox serial")
+        // Revoking again is a conflict and nothing of that change set is written.
+        changes = ChangeSet()
+        changes.deviceInserts = [device(8)]
+        changes.certificateRevocations = [CertificateRevocation(serial: "01", revokedAt: now + 20, reason: 1)]
+        do {
+            try await store.commit(changes)
+            throw ConformanceFailure("a certificate was revoked twice")
+        } catch let error as RegistryError {
+            try expect(error.code == .conflict, "second revocation: \(error.code)")
+        }
+        try expect(try await store.device(eid: eid(8)) == nil, "rolled back device")
+        try expect(try await store.certificate(serial: "01")?.reason == 5, "first reason kept")
+        // Revoking a serial that was never issued is a conflict too.
+        changes = ChangeSet()
+        changes.certificateRevocations = [CertificateRevocation(serial: "99", revokedAt: now, reason: 0)]
+        do {
+            try await store.commit(changes)
+            throw ConformanceFailure("an unknown serial was revoked")
+        } catch let error as RegistryError {
+            try expect(error.code == .conflict, "unknown serial revocation: \(error.code)")
+        }
+        // The good ones stay off the CRL; revoked records keep their DER and SPKI hash (OCSP answers from them).
+        let second = try await store.revokedCertificates(issuerKeyID: "aa01")
+        try expect(second.map(\.serial) == ["01"], "only revoked certificates are listed")
+        try expect(second.first?.der == certificate("01", eid: 1, rpid: 1).der, "revoked DER kept")
+        try expect(try await store.revokedCertificates(issuerKeyID: "cc03").isEmpty, "unknown issuer")
+        try expect(try await store.certificate(serial: "02")?.status == .good, "untouched certificate stays good")
+    }
+
+    static func certificateRenewalAtomic(_ store: any RegistryStore) async throws {
+        var device = device(1, state: .active)
+        device.rpid = 4
+        var changes = ChangeSet()
+        changes.deviceInserts = [device]
+        changes.certificateInserts = [certificate("0101", eid: 1, rpid: 4)]
+        try await store.commit(changes)
+        // A renewal planned against a stale device version is refused whole: the old certificate stays good.
+        var stale = device
+        stale.version += 1
+        var updated = stale
+        changes = ChangeSet()
+        changes.deviceUpdates = [stale]
+        try await store.commit(changes)
+        changes = ChangeSet()
+        changes.deviceUpdates = [stale]
+        changes.certificateRevocations = [CertificateRevocation(serial: "0101", revokedAt: now + 1, reason: 4)]
+        changes.certificateInserts = [certificate("0202", eid: 1, rpid: 4)]
+        changes.outbox = [OutboxEvent(at: now, kind: .certificateIssued, eid: eid(1), rpid: 4, serial: "0202")]
+        do {
+            try await store.commit(changes)
+            throw ConformanceFailure("a stale renewal was applied")
+        } catch let error as RegistryError {
+            try expect(error.code == .conflict, "stale renewal: \(error.code)")
+        }
+        try expect(try await store.currentCertificate(eid: eid(1))?.serial == "0101", "old certificate still current")
+        try expect(try await store.certificate(serial: "0202") == nil, "new certificate not stored")
+        try expect(try await store.outboxEvents(after: 0, limit: 10).isEmpty, "no outbox event")
+        // The same renewal on the current version: old revoked (superseded), new current, event with the serial.
+        updated.version += 1
+        changes.deviceUpdates = [updated]
+        try await store.commit(changes)
+        try expect(try await store.currentCertificate(eid: eid(1))?.serial == "0202", "new certificate current")
+        let old = try await store.certificate(serial: "0101")
+        try expect(old?.status == .revoked && old?.reason == 4 && old?.revokedAt == now + 1, "old one revoked")
+        let events = try await store.outboxEvents(after: 0, limit: 10)
+        try expect(events.map(\.serial) == ["0202"] && events.first?.kind == .certificateIssued, "issued event")
     }
 
     static func transferCodeOnce(_ store: any RegistryStore) async throws {

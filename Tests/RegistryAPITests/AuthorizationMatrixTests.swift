@@ -1,6 +1,9 @@
 import Foundation
+import PKI
 import RegistryCore
+import SwiftASN1
 import Testing
+import X509
 
 /// Who may call what over REST, as one table: every endpoint of INTERFACE.md that the router serves × every role.
 ///
@@ -61,6 +64,8 @@ import Testing
         case registered, active, deactivated
         /// Active under ParkoServ with a transfer to CarParkServ pending (window policy).
         case transferPending
+        /// Active, and its MNO has had a certificate issued for it.
+        case certified
     }
 
     /// What the path's `{id}` names, for the "same as nonexistent" comparison.
@@ -91,8 +96,27 @@ import Testing
         case showJob = "GET /v1/jobs/{job}"
         case jobItems = "GET /v1/jobs/{job}/items"
         case publicStatus = "GET /v1/public/devices/{eid}"
+        case submitCSR = "POST /v1/devices/{eid}/csr"
+        case deviceCertificate = "GET /v1/devices/{eid}/certificate"
+        case caCertificate = "GET /.well-known/ca/{aki}.pem"
+        case crl = "GET /crl/{aki}.crl"
+        case ocsp = "POST /ocsp"
+        case estCACerts = "GET /.well-known/est/cacerts"
+        case estEnroll = "POST /.well-known/est/simpleenroll?eid={eid}"
+        case estReenroll = "POST /.well-known/est/simplereenroll?eid={eid}"
 
         var method: String { String(rawValue.prefix { $0 != " " }) }
+        /// What an allowed call answers.
+        var contentType: String {
+            switch self {
+            case .submitCSR, .deviceCertificate: "application/pem-certificate-chain"
+            case .caCertificate: "application/x-pem-file"
+            case .crl: "application/pkix-crl"
+            case .ocsp: "application/ocsp-response"
+            case .estCACerts, .estEnroll, .estReenroll: "application/pkcs7-mime"
+            default: "application/json"
+            }
+        }
         var pathTemplate: String { String(rawValue.drop { $0 != " " }.dropFirst()) }
 
         var setup: DeviceSetup {
@@ -100,6 +124,7 @@ import Testing
             case .activate, .updateDevice, .createDevice: .registered
             case .deleteDevice: .deactivated
             case .approveTransfer, .rejectTransfer, .cancelTransfer: .transferPending
+            case .deviceCertificate, .estReenroll: .certified
             default: .active
             }
         }
@@ -109,7 +134,7 @@ import Testing
             case .showASP, .addASPCertificate: .asp
             case .showJob, .jobItems: .job
             case .createASP, .listASPs, .createOwner, .createMNO, .createDevice, .listDevices, .submitJob,
-                .publicStatus:
+                .publicStatus, .caCertificate, .crl, .ocsp, .estCACerts:
                 .none
             default: .device
             }
@@ -156,6 +181,10 @@ import Testing
     // device, issuing a transfer code and requesting a transfer stay the ASP's and the owner's acts.
     // A job is accepted from any ASP or owner; its items are then judged one by one (see `checkJobItems`).
     // The public status is for anyone, but a token that matches nobody is refused (a typo never becomes anonymous).
+    // Certificates (issue 3): only the device's MNO submits CSRs and enrols over EST (the operator may too); the ASP
+    // and the owner see the device, so they are told 403; the device's readers (ASP, owner, MNO) read its certificate.
+    // CA certificates, CRLs, OCSP and EST cacerts are public. EST simpleenroll without a token is 401: it needs the
+    // MNO's (renewal over mutual TLS is checked in CertificatePeerTests).
     static let rows: [Row] = [
         //                       operator own  other bystander owner other MNO other  anon bogus
         //                                ASP  ASP   ASP           owner     MNO
@@ -183,6 +212,14 @@ import Testing
         Row(.showJob,            "200     200  404   404       404   404   404 404    401  401"),
         Row(.jobItems,           "200     200  404   404       404   404   404 404    401  401"),
         Row(.publicStatus,       "200     200  200   200       200   200   200 200    200  401"),
+        Row(.submitCSR,          "201     403  404   404       403   4xx   201 404    401  401"),
+        Row(.deviceCertificate,  "200     200  404   404       200   404   200 404    401  401"),
+        Row(.caCertificate,      "200     200  200   200       200   200   200 200    200  401"),
+        Row(.crl,                "200     200  200   200       200   200   200 200    200  401"),
+        Row(.ocsp,               "200     200  200   200       200   200   200 200    200  401"),
+        Row(.estCACerts,         "200     200  200   200       200   200   200 200    200  401"),
+        Row(.estEnroll,          "200     403  404   404       403   4xx   200 404    401  401"),
+        Row(.estReenroll,        "200     403  404   404       403   4xx   200 404    401  401"),
     ]
 
     struct Cell: Sendable, CustomTestStringConvertible {
@@ -221,6 +258,10 @@ extension AuthorizationMatrixTests {
         var jobID: String
         /// An unused transfer code from the city for the fixture device (active setups only).
         var authCode: String?
+        /// The key identifier of the CA that issues device certificates.
+        var issuingKeyID: String
+        /// An OCSP request for the fixture device's certificate (certified setups), else for a made-up serial.
+        var ocspRequest: [UInt8]
 
         func token(_ role: Role) -> String? {
             switch role {
@@ -278,7 +319,7 @@ extension AuthorizationMatrixTests {
 
             if case .ok(let status) = cell.expected {
                 #expect(reply.status == status, "\(context)")
-                #expect(reply.contentType.hasPrefix("application/json"), "\(context)")
+                #expect(reply.contentType.hasPrefix(cell.endpoint.contentType), "\(context)")
                 if reply.status == status {
                     try await checkAllowedEffects(cell, reply: reply, world: world, devicesBefore: devicesBefore)
                 }
@@ -356,6 +397,7 @@ extension AuthorizationMatrixTests {
             .replacingOccurrences(of: "{eid}", with: eid)
             .replacingOccurrences(of: "{asp}", with: missingTarget ? missingASP : world.cast.parkoServ.id)
             .replacingOccurrences(of: "{job}", with: missingTarget ? missingJob : world.jobID)
+            .replacingOccurrences(of: "{aki}", with: world.issuingKeyID)
         let token = world.token(role)
         let cast = world.cast
         switch endpoint {
@@ -381,6 +423,17 @@ extension AuthorizationMatrixTests {
             return try await world.live.request(
                 "POST", path, token: token,
                 json: ["operation": "deactivate", "items": [["eid": world.eid], ["eid": missingEID]]])
+        case .submitCSR:
+            return try await world.live.request(
+                "POST", path, token: token, raw: Data(try CertificateFixture.csrPEM().utf8),
+                contentType: "application/pkcs10")
+        case .estEnroll, .estReenroll:
+            return try await world.live.request(
+                "POST", path, token: token, raw: Data(try CertificateFixture.estBody().utf8),
+                contentType: "application/pkcs10")
+        case .ocsp:
+            return try await world.live.request(
+                "POST", path, token: token, raw: Data(world.ocspRequest), contentType: "application/ocsp-request")
         default:
             return try await world.live.request(endpoint.method, path, token: token)
         }
@@ -408,6 +461,19 @@ extension AuthorizationMatrixTests {
         if setup != .registered {
             _ = try await expect(200, "POST", "/v1/devices/\(eid)/activate", token: cast.parkoServ.token)
         }
+        let pki = try #require(live.registry.pki)
+        let issuer = try pki.issuer
+        var ocspRequest = try OCSPRequest.derEncoded(
+            for: try CertificateFixture.deviceCertificate(issuer: issuer), issuer: issuer.certificate)
+        if setup == .certified {
+            let reply = try await live.request(
+                "POST", "/v1/devices/\(eid)/csr", token: cast.telco.token, raw: Data(try CertificateFixture.csrPEM().utf8),
+                contentType: "application/pkcs10")
+            guard reply.status == 201 else { throw TestFailure("setup CSR answered \(reply.status) \(reply.text)") }
+            ocspRequest = try OCSPRequest.derEncoded(
+                for: try Certificate(pemDocument: try #require(PEMDocument.parseMultiple(pemString: reply.text).first)),
+                issuer: issuer.certificate)
+        }
         if setup == .deactivated {
             _ = try await expect(200, "POST", "/v1/devices/\(eid)/deactivate", token: cast.parkoServ.token)
         }
@@ -429,7 +495,8 @@ extension AuthorizationMatrixTests {
         await live.scheduler.drain()
         return World(
             live: live, cast: cast, bystander: (bystanderID, bystanderToken), eid: eid,
-            jobID: job.json["id"] as? String ?? "", authCode: authCode)
+            jobID: job.json["id"] as? String ?? "", authCode: authCode, issuingKeyID: issuer.keyIdentifier.hex,
+            ocspRequest: ocspRequest)
     }
 
     /// What an allowed call must (and must not) have let the caller see or do.
@@ -443,7 +510,9 @@ extension AuthorizationMatrixTests {
             let eids = (reply.json["items"] as? [[String: Any]] ?? []).compactMap { $0["eid"] as? String }
             #expect(eids.contains(world.eid) == sees(cell.role, .showDevice), "\(context): listed \(eids)")
         case .publicStatus:
-            #expect(Set(reply.json.keys).isSubset(of: ["eid", "state", "asp", "rpid"]), "\(context): \(reply.text)")
+            #expect(
+                Set(reply.json.keys).isSubset(of: ["eid", "state", "asp", "rpid", "certificateSha256", "spkiSha256"]),
+                "\(context): \(reply.text)")
         case .submitJob:
             try await checkJobItems(cell, reply: reply, world: world, deviceBefore: devicesBefore[0])
         default:

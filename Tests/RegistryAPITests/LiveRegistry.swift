@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import RegistryAPI
 import RegistryCore
@@ -16,6 +17,8 @@ struct LiveRegistry {
     let registry: Registry
     let scheduler: JobScheduler
     let operatorToken: String
+    /// The EST TLS listener (same router, client certificates optional), when asked for.
+    let estURL: URL?
 
     /// A JSON answer from the server.
     struct Reply {
@@ -27,12 +30,14 @@ struct LiveRegistry {
     }
 
     static func run<T>(
-        configuration: RegistryConfiguration = .init(), storePath: String = ":memory:",
-        _ body: (LiveRegistry) async throws -> T
+        configuration: RegistryConfiguration = .init(), storePath: String = ":memory:", pki: RegistryPKI? = nil,
+        estTLS: Bool = false, clock: (@Sendable () -> Date)? = nil, _ body: (LiveRegistry) async throws -> T
     ) async throws -> T {
         let store = try SQLiteRegistryStore(path: storePath)
         try await store.migrate()
-        let registry = Registry(store: store, configuration: configuration)
+        let registry = Registry(
+            store: store, configuration: configuration, pki: try pki ?? CertificateFixture.pki(),
+            clock: clock ?? { Date() })
         let token = try await registry.bootstrapOperator()
         let scheduler = JobScheduler(registry: registry)
         let router = buildRouter(registry: registry, scheduler: scheduler)
@@ -42,14 +47,31 @@ struct LiveRegistry {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        var services: [any Service] = [app]
+        if estTLS {
+            let tls = try ESTTLSListener.configuration(
+                registry: registry, dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
+            services.append(
+                Application(
+                    router: buildRouter(registry: registry, scheduler: scheduler),
+                    server: try .tls(.http1(), configuration: tls),
+                    configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                    onServerRunning: { channel in portContinuation.yield(-(channel.localAddress?.port ?? 0)) },
+                    logger: logger))
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var iterator = portStream.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
+            var port = 0
+            var estPort = 0
+            while port == 0 || (estTLS && estPort == 0) {
+                guard let next = await iterator.next() else { throw CancellationError() }
+                if next < 0 { estPort = -next } else { port = next }
+            }
             let live = LiveRegistry(
                 baseURL: URL(string: "http://127.0.0.1:\(port)")!, registry: registry, scheduler: scheduler,
-                operatorToken: token.secret)
+                operatorToken: token.secret, estURL: estTLS ? URL(string: "https://127.0.0.1:\(estPort)")! : nil)
             do {
                 let result = try await body(live)
                 await group.triggerGracefulShutdown()

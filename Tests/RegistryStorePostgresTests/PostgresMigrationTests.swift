@@ -8,6 +8,7 @@ import Testing
     /// The same identifiers as SQLiteSchema's, so both engines report one schema history.
     static let identifiers = [
         "v1: tenants, devices, profiles, transfers, jobs, audit, outbox",
+        "v2: certificates",
         "v3: outbox consumers",
     ]
 

@@ -148,6 +148,10 @@ struct PublicStatusView: Codable, Sendable {
     var state: String
     var asp: String?
     var rpid: Int64?
+    /// SHA-256 of the current certificate (DER), hex; what the zone's CERT record carries.
+    var certificateSha256: String?
+    /// SHA-256 of the current certificate's public key (SPKI), hex; the device's TLSA 3 1 1 data.
+    var spkiSha256: String?
 }
 
 // MARK: - requests

@@ -1,4 +1,5 @@
 public import Hummingbird
+public import NIOCore
 public import RegistryCore
 
 /// One request's context: Hummingbird's core storage plus who is calling.
@@ -9,9 +10,12 @@ public struct RegistryRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Who is calling; `.anonymous` until authenticated.
     public var principal: Principal = .anonymous
+    /// The connection the request came on: EST `simplereenroll` reads the TLS client certificate from it.
+    public let channel: (any Channel)?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.channel = source.channel
     }
 
     /// Request bodies above this are refused with 413 before they are read in full.

@@ -61,7 +61,9 @@ struct DeviceController {
         router.get("/v1/public/devices/:eid") { _, context in
             let status = try await registry.publicStatus(try context.parameters.require("eid"))
             return try JSONResponse.make(
-                PublicStatusView(eid: status.eid, state: status.state.rawValue, asp: status.aspName, rpid: status.rpid))
+                PublicStatusView(
+                    eid: status.eid, state: status.state.rawValue, asp: status.aspName, rpid: status.rpid,
+                    certificateSha256: status.certificateSHA256, spkiSha256: status.spkiSHA256))
         }
     }
 }

@@ -82,6 +82,17 @@ public enum OpenAPIDocument {
     }
 
     private static var eidParameter: [String: Any] { pathParameter("eid", eidSchema) }
+    private static var estEID: [String: Any] {
+        queryParameter("eid", eidSchema, "the device (default: the EID in the CSR's subject CN)")
+    }
+
+    private static func body(_ types: [String], _ schema: [String: Any]) -> [String: Any] {
+        ["required": true, "content": Dictionary(uniqueKeysWithValues: types.map { ($0, ["schema": schema]) })]
+    }
+
+    private static func content(_ type: String, _ schema: [String: Any], _ description: String) -> [String: Any] {
+        ["description": description, "content": [type: ["schema": schema]]]
+    }
     private static var paging: [[String: Any]] { [
         queryParameter("cursor", string, "the `next` value of the previous page"),
         queryParameter("limit", ["type": "integer", "minimum": 1, "maximum": 1000], "page size (default 100)"),
@@ -209,7 +220,12 @@ public enum OpenAPIDocument {
             "PublicStatus": object(
                 [
                     "eid": eidSchema, "state": string, "asp": nullable(string), "rpid": nullable(["type": "integer"]),
+                    "certificateSha256": ["type": "string", "description": "SHA-256 of the current certificate (DER)"],
+                    "spkiSha256": ["type": "string", "description": "SHA-256 of its public key (TLSA 3 1 1 data)"],
                 ], required: ["eid", "state"], closed: false),
+            "PEM": ["type": "string", "description": "PEM text (RFC 7468)"],
+            "Binary": ["type": "string", "format": "binary"],
+            "Base64": ["type": "string", "description": "base64 DER (RFC 7030 §4.1.3: certs-only PKCS#7 or PKCS#10)"],
             "Health": object(["status": ["type": "string", "enum": ["ok", "unavailable"]]], required: ["status"]),
         ]
     }
@@ -335,6 +351,56 @@ public enum OpenAPIDocument {
                 "get": operation(
                     "publicDeviceStatus", "Public status of a device (anyone)", tag: "public", secured: false,
                     parameters: [eidParameter], responses: ["200": json(ref("PublicStatus"), "the status")])
+            ],
+            "/v1/devices/{eid}/csr": [
+                "post": operation(
+                    "submitCSR", "Submit the device's CSR; answers its certificate and issuing CA (MNO)",
+                    tag: "certificates", parameters: [eidParameter],
+                    body: body(["application/pkcs10", "application/x-pem-file", "text/plain"], ref("PEM")),
+                    responses: ["201": content("application/pem-certificate-chain", ref("PEM"), "the certificate")])
+            ],
+            "/v1/devices/{eid}/certificate": [
+                "get": operation(
+                    "getDeviceCertificate", "The device's current certificate and issuing CA (ASP, owner, MNO)",
+                    tag: "certificates", parameters: [eidParameter],
+                    responses: ["200": content("application/pem-certificate-chain", ref("PEM"), "the certificate")])
+            ],
+            "/.well-known/ca/{aki}.pem": [
+                "get": operation(
+                    "getCACertificate", "A CA certificate by key identifier (lowercase hex or dash-joined hex)",
+                    tag: "certificates", secured: false, parameters: [pathParameter("aki", string)],
+                    responses: ["200": content("application/x-pem-file", ref("PEM"), "the CA certificate")])
+            ],
+            "/crl/{aki}.crl": [
+                "get": operation(
+                    "getCRL", "A freshly signed CRL (DER) of the CA with this key identifier", tag: "certificates",
+                    secured: false, parameters: [pathParameter("aki", string)],
+                    responses: ["200": content("application/pkix-crl", ref("Binary"), "the CRL")])
+            ],
+            "/ocsp": [
+                "post": operation(
+                    "ocsp", "OCSP (RFC 6960): good, revoked or unknown, signed", tag: "certificates", secured: false,
+                    body: body(["application/ocsp-request", "application/octet-stream"], ref("Binary")),
+                    responses: ["200": content("application/ocsp-response", ref("Binary"), "the OCSP response")])
+            ],
+            "/.well-known/est/cacerts": [
+                "get": operation(
+                    "estCACerts", "EST cacerts (RFC 7030 §4.1): the CA certificates", tag: "est", secured: false,
+                    responses: ["200": content("application/pkcs7-mime", ref("Base64"), "certs-only PKCS#7")])
+            ],
+            "/.well-known/est/simpleenroll": [
+                "post": operation(
+                    "estSimpleEnroll", "EST simpleenroll (RFC 7030 §4.2.1), bootstrapped by the MNO's token",
+                    tag: "est", parameters: [estEID], body: body(["application/pkcs10", "text/plain"], ref("Base64")),
+                    responses: ["200": content("application/pkcs7-mime", ref("Base64"), "the certificate")])
+            ],
+            "/.well-known/est/simplereenroll": [
+                "post": operation(
+                    "estSimpleReenroll",
+                    "EST simplereenroll (RFC 7030 §4.2.2): renew with the current certificate as TLS client "
+                        + "certificate (EST listener) or the MNO's token",
+                    tag: "est", parameters: [estEID], body: body(["application/pkcs10", "text/plain"], ref("Base64")),
+                    responses: ["200": content("application/pkcs7-mime", ref("Base64"), "the renewed certificate")])
             ],
             "/healthz": [
                 "get": operation(

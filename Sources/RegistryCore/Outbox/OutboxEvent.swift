@@ -16,6 +16,8 @@ public struct OutboxEvent: Codable, Hashable, Sendable {
     public var rpid: Int64?
     public var previousRPID: Int64?
     public var previousASPID: String?
+    /// The certificate serial (lowercase hex) for certificate events.
+    public var serial: String?
 
     /// What happened. Open set: consumers ignore kinds they do not know.
     public struct Kind: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
@@ -34,11 +36,13 @@ public struct OutboxEvent: Codable, Hashable, Sendable {
         public static let transferCompleted = Kind(rawValue: "transfer.completed")
         public static let transferRejected = Kind(rawValue: "transfer.rejected")
         public static let transferCancelled = Kind(rawValue: "transfer.cancelled")
+        public static let certificateIssued = Kind(rawValue: "certificate.issued")
+        public static let certificateRevoked = Kind(rawValue: "certificate.revoked")
     }
 
     public init(
         sequence: Int64 = 0, at: Date, kind: Kind, eid: EID?, aspID: String? = nil, rpid: Int64? = nil,
-        previousRPID: Int64? = nil, previousASPID: String? = nil
+        previousRPID: Int64? = nil, previousASPID: String? = nil, serial: String? = nil
     ) {
         self.sequence = sequence
         self.at = at
@@ -48,5 +52,6 @@ public struct OutboxEvent: Codable, Hashable, Sendable {
         self.rpid = rpid
         self.previousRPID = previousRPID
         self.previousASPID = previousASPID
+        self.serial = serial
     }
 }

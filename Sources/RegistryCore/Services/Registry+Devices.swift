@@ -56,6 +56,10 @@ public struct PublicDeviceStatus: Sendable, Codable, Hashable {
     public var state: DeviceState
     public var aspName: String?
     public var rpid: Int64?
+    /// SHA-256 of the current certificate's DER (lowercase hex), as the CERT record carries it; nil without one.
+    public var certificateSHA256: String?
+    /// SHA-256 of the current certificate's SubjectPublicKeyInfo: the device's TLSA `3 1 1` data.
+    public var spkiSHA256: String?
 }
 
 extension Registry {
@@ -103,7 +107,10 @@ extension Registry {
             throw RegistryError.notFound("device \(eid) is not in the registry")
         }
         let aspName = try await store.asp(id: device.aspID)?.name
-        return PublicDeviceStatus(eid: eid.digits, state: device.state, aspName: aspName, rpid: device.rpid)
+        let certificate = device.rpid == nil ? nil : try await store.currentCertificate(eid: eid)
+        return PublicDeviceStatus(
+            eid: eid.digits, state: device.state, aspName: aspName, rpid: device.rpid,
+            certificateSHA256: certificate?.sha256, spkiSHA256: certificate?.spkiSHA256)
     }
 
     static func canSee(_ device: Device, _ principal: Principal) -> Bool {
@@ -250,6 +257,10 @@ extension Registry {
         let previousRPID = device.rpid
         try await applyProfileEffect(
             transition.profileEffect, reason: event.rawValue, to: &device, changes: &changes, context: context)
+        if transition.to == .deleted || transition.to == .deactivated {
+            // Nothing outlives the device's identity: a certificate left good by an older release goes too.
+            try await planCertificateRevocation(for: device, event: event.rawValue, changes: &changes, context: context)
+        }
         device.state = transition.to
         device.updatedAt = context.now
         device.version += 1
@@ -293,6 +304,8 @@ extension Registry {
                     Profile(
                         rpid: current, eid: device.eid, aspID: "", status: .revoked, createdAt: context.now,
                         revokedAt: context.now, revocationReason: reason))
+                // The profile's certificate ends with it, in the same transaction (DESIGN.md "Device lifecycle").
+                try await planCertificateRevocation(for: device, event: reason, changes: &changes, context: context)
                 device.rpid = nil
             }
             if effect == .mintNew {

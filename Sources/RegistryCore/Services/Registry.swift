@@ -9,16 +9,20 @@ import Synchronization
 public final class Registry: Sendable {
     public let store: any RegistryStore
     public let configuration: RegistryConfiguration
+    /// The certificate authority; nil in registries that issue no certificates (the certificate use cases then
+    /// answer `unavailable`).
+    public let pki: RegistryPKI?
     let clock: @Sendable () -> Date
     private let principalCache = Mutex<[String: Principal]>([:])
     private let tenantCache = Mutex<[String: TenantKind]>([:])
 
     public init(
-        store: any RegistryStore, configuration: RegistryConfiguration = .init(),
+        store: any RegistryStore, configuration: RegistryConfiguration = .init(), pki: RegistryPKI? = nil,
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.configuration = configuration
+        self.pki = pki
         self.clock = clock
     }
 

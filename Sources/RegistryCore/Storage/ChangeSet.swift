@@ -19,6 +19,10 @@ public struct ChangeSet: Sendable {
     public var jobItemInserts: [JobItem] = []
     public var jobUpdates: [Job] = []
     public var jobItemUpdates: [JobItem] = []
+    /// Device certificates issued now.
+    public var certificateInserts: [CertificateRecord] = []
+    /// Certificates revoked now; each must still be active in the store (else `conflict`).
+    public var certificateRevocations: [CertificateRevocation] = []
     public var audit: [AuditDraft] = []
     public var outbox: [OutboxEvent] = []
 
@@ -29,7 +33,8 @@ public struct ChangeSet: Sendable {
         tenantInserts.isEmpty && clientCertificates.isEmpty && deviceInserts.isEmpty && deviceUpdates.isEmpty
             && profileInserts.isEmpty && profileUpdates.isEmpty && transferCodeInserts.isEmpty
             && transferCodeUses.isEmpty && jobInserts.isEmpty && jobItemInserts.isEmpty && jobUpdates.isEmpty
-            && jobItemUpdates.isEmpty && audit.isEmpty && outbox.isEmpty
+            && jobItemUpdates.isEmpty && certificateInserts.isEmpty && certificateRevocations.isEmpty && audit.isEmpty
+            && outbox.isEmpty
     }
 
     /// Appends everything `other` writes.
@@ -46,6 +51,8 @@ public struct ChangeSet: Sendable {
         jobItemInserts += other.jobItemInserts
         jobUpdates += other.jobUpdates
         jobItemUpdates += other.jobItemUpdates
+        certificateInserts += other.certificateInserts
+        certificateRevocations += other.certificateRevocations
         audit += other.audit
         outbox += other.outbox
     }

@@ -42,6 +42,15 @@ public protocol RegistryStore: Sendable {
 
     func transferCodeUse(codeHash: String, eid: EID) async throws -> TransferCodeUse?
 
+    // MARK: certificates
+
+    /// The issued certificate with this serial (lowercase hex), whatever its status.
+    func certificate(serial: String) async throws -> CertificateRecord?
+    /// The device's newest certificate that is still active (not revoked; it may have expired).
+    func currentCertificate(eid: EID) async throws -> CertificateRecord?
+    /// Every revoked certificate an issuing CA (by key identifier, lowercase hex) signed, for its CRL.
+    func revokedCertificates(issuerKeyID: String) async throws -> [CertificateRecord]
+
     // MARK: jobs
 
     func job(id: String) async throws -> Job?

@@ -104,6 +104,21 @@ enum PostgresSchema {
                 );
                 """),
         Migration(
+            identifier: "v2: certificates",
+            sql: """
+                CREATE TABLE certificates (
+                    serial TEXT COLLATE "C" PRIMARY KEY, eid TEXT NOT NULL, rpid BIGINT NOT NULL,
+                    issuer_key_id TEXT NOT NULL, spki_sha256 TEXT NOT NULL, der BYTEA NOT NULL,
+                    not_before BIGINT NOT NULL, not_after BIGINT NOT NULL, status TEXT NOT NULL, revoked_at BIGINT,
+                    reason BIGINT, issued_seq BIGINT NOT NULL
+                );
+                CREATE INDEX certificates_current ON certificates(eid, issued_seq) WHERE status = 'good';
+                CREATE INDEX certificates_revoked ON certificates(issuer_key_id, revoked_at)
+                    WHERE status = 'revoked';
+                INSERT INTO counters(name, value) VALUES ('certificate', 0);
+                ALTER TABLE outbox ADD COLUMN serial TEXT;
+                """),
+        Migration(
             identifier: "v3: outbox consumers",
             sql: """
                 CREATE TABLE outbox_processed (

@@ -82,6 +82,7 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        registerV2(&migrator)
         migrator.registerMigration("v3: outbox consumers") { db in
             try db.execute(
                 sql: """

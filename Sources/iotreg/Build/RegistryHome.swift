@@ -3,7 +3,7 @@ import RegistryCore
 import RegistryStorePostgres
 import RegistryStoreSQLite
 
-/// The data folder of one registry: database, operator token, configuration (and, with later parts, keys).
+/// The data folder of one registry: database, operator token, configuration, CA (see `RegistryHome+CA.swift`).
 ///
 /// Everything secret in it is created 0600 inside a 0700 folder.
 struct RegistryHome {
@@ -55,7 +55,9 @@ struct RegistryHome {
     }
 
     /// Creates the folder, the database and the first operator token; refuses an existing registry.
-    func initialise(zone: String, database: String?) async throws -> APIToken {
+    func initialise(zone: String, database: String?, publicURL: String = "http://127.0.0.1:8080") async throws
+        -> APIToken
+    {
         guard !isInitialised else {
             throw CLIError("\(directory.path) already holds a registry; refusing to overwrite it")
         }
@@ -71,6 +73,7 @@ struct RegistryHome {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
+        try createCA(zone: zone, publicURL: publicURL)
         try encoder.encode(settings).write(to: configurationURL)
         return token
     }

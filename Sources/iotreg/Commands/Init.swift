@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PKI
 import RegistryCore
 
 struct DataOptions: ParsableArguments {
@@ -19,6 +20,11 @@ struct Init: AsyncParsableCommand {
     @Option(name: .long, help: "The registry's DNS zone.")
     var zone: String = "iotregistry.test."
 
+    @Option(
+        name: .long,
+        help: "The REST API's public base URL, written into certificates (CRL, OCSP and CA issuer addresses).")
+    var publicUrl: String = "http://127.0.0.1:8080"
+
     func validate() throws {
         guard zone.hasSuffix("."), zone.count > 2 else {
             throw ValidationError("--zone must be an absolute DNS name ending in '.', e.g. iotregistry.test.")
@@ -27,8 +33,11 @@ struct Init: AsyncParsableCommand {
 
     func run() async throws {
         let home = RegistryHome(path: options.data)
-        let token = try await home.initialise(zone: zone.lowercased(), database: options.database)
+        let token = try await home.initialise(
+            zone: zone.lowercased(), database: options.database, publicURL: publicUrl)
         print("Registry created in \(home.directory.path) for zone \(zone.lowercased())")
+        let hierarchy = try home.loadHierarchy()
+        print("CA: root \(hierarchy.root.keyIdentifier.hex), issuing \(hierarchy.issuing.values.map(\.keyIdentifier.hex).sorted().joined(separator: ", ")) (keys encrypted under \(home.directory.path)/operator.key or $IOTREG_KEY_FILE / $IOTREG_PASSPHRASE)")
         print("Operator token (shown once; also in \(home.tokenURL.path), mode 0600):")
         print(token.secret)
     }

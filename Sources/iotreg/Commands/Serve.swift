@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import Metrics
 import Prometheus
@@ -53,6 +54,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "EPP over TLS listen address, or off.")
     var epp: ListenAddress = ListenAddress(argument: "off")!
 
+    @Option(help: "EST over TLS listen address (simplereenroll with the device's certificate), or off.")
+    var est: ListenAddress = ListenAddress(argument: "off")!
+
     @Option(help: "Transfer policy: immediate (zero touch) or a window in seconds for the losing ASP to object.")
     var transferWindow: Int = 0
 
@@ -72,7 +76,12 @@ struct Serve: AsyncParsableCommand {
         let store = try await home.openStore(databaseURL: options.database ?? settings.database)
         let configuration = RegistryConfiguration(
             transferPolicy: transferWindow > 0 ? .window(seconds: transferWindow) : .immediate)
-        let registry = Registry(store: store, configuration: configuration)
+        if !home.hasCA {
+            try home.createCA(zone: settings.zone, publicURL: "http://\(http.isOff ? "127.0.0.1:8080" : http.description)")
+            logger.info("created the registry CA in \(home.caDirectory.path)")
+        }
+        let pki = try home.loadPKI(zone: settings.zone)
+        let registry = Registry(store: store, configuration: configuration, pki: pki)
         let scheduler = JobScheduler(registry: registry, logger: logger)
         try await scheduler.resumeUnfinished()
 
@@ -88,10 +97,27 @@ struct Serve: AsyncParsableCommand {
             options: RegistryAPIOptions(
                 metrics: { prometheus.emitToString() },
                 health: { (try? await store.auditHead()) != nil }))
+        var services: [any Service] = [TransferSweeper(registry: registry, logger: logger)]
+        if !est.isOff {
+            let isIP = est.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
+            let tls = try ESTTLSListener.configuration(
+                registry: registry, dnsNames: isIP ? ["localhost"] : [est.host, "localhost"],
+                ipAddresses: isIP ? [est.host] : ["127.0.0.1"])
+            let estRouter = buildRouter(registry: registry, scheduler: scheduler)
+            services.append(
+                Application(
+                    router: estRouter, server: try .tls(.http1(), configuration: tls),
+                    configuration: .init(address: .hostname(est.host, port: est.port), serverName: "iotreg-est"),
+                    onServerRunning: { channel in
+                        let port = channel.localAddress?.port ?? 0
+                        print("iotreg serving EST over TLS on https://\(est.host):\(port)/.well-known/est/")
+                        flushStandardOutput()
+                    }, logger: logger))
+        }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: "iotreg"),
-            services: [TransferSweeper(registry: registry, logger: logger)],
+            services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 print("iotreg serving REST on http://\(http.host):\(port) (data \(home.directory.path))")

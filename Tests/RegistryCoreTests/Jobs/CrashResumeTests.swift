@@ -58,6 +58,13 @@ final class CrashingStore: RegistryStore {
     func transferCodeUse(codeHash: String, eid: EID) async throws -> TransferCodeUse? {
         try await base.transferCodeUse(codeHash: codeHash, eid: eid)
     }
+    func certificate(serial: String) async throws -> CertificateRecord? { try await base.certificate(serial: serial) }
+    func currentCertificate(eid: EID) async throws -> CertificateRecord? {
+        try await base.currentCertificate(eid: eid)
+    }
+    func revokedCertificates(issuerKeyID: String) async throws -> [CertificateRecord] {
+        try await base.revokedCertificates(issuerKeyID: issuerKeyID)
+    }
     func job(id: String) async throws -> Job? { try await base.job(id: id) }
     func jobItems(jobID: String, after index: Int, limit: Int) async throws -> [JobItem] {
         try await base.jobItems(jobID: jobID, after: index, limit: limit)

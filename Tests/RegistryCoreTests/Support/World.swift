@@ -51,11 +51,12 @@ struct World {
     var otherMNO: Principal { .mno(mnoB.id) }
 
     static func make(
-        path: String = ":memory:", configuration: RegistryConfiguration = .init(), clock: TestClock = TestClock()
+        path: String = ":memory:", configuration: RegistryConfiguration = .init(), clock: TestClock = TestClock(),
+        pki: RegistryPKI? = nil
     ) async throws -> World {
         let store = try SQLiteRegistryStore(path: path)
         try await store.migrate()
-        let registry = Registry(store: store, configuration: configuration, clock: clock.function)
+        let registry = Registry(store: store, configuration: configuration, pki: pki, clock: clock.function)
         let operatorToken = try await registry.bootstrapOperator()
         let op = Principal.registryOperator
         let aspA = try await registry.createASP(NewASP(name: "ParkoServ", fqdn: "iot.parkoserv.ca", port: 8883), by: op)
@@ -105,6 +106,7 @@ struct World {
         var auditSequence: Int64
         var auditHash: String
         var outbox: [OutboxEvent]
+        var certificates: [EID: CertificateRecord]
     }
 
     func snapshot(_ eids: [String]) async throws -> Snapshot {
@@ -114,8 +116,11 @@ struct World {
         for eid in parsed { profiles[eid] = try await store.profiles(eid: eid) }
         let head = try await store.auditHead()
         let outbox = try await store.outboxEvents(after: 0, limit: 1_000_000)
+        var certificates: [EID: CertificateRecord] = [:]
+        for eid in parsed { certificates[eid] = try await store.currentCertificate(eid: eid) }
         return Snapshot(
-            devices: devices, profiles: profiles, auditSequence: head.sequence, auditHash: head.hash, outbox: outbox)
+            devices: devices, profiles: profiles, auditSequence: head.sequence, auditHash: head.hash, outbox: outbox,
+            certificates: certificates)
     }
 
     func outbox() async throws -> [OutboxEvent] { try await store.outboxEvents(after: 0, limit: 1_000_000) }
