@@ -116,6 +116,17 @@ let package = Package(
             dependencies: ["RegistryCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "RegistryStorePostgres",
+            dependencies: [
+                "RegistryCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "RegistryTesting", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
         .target(
             name: "RegistryAPI",
@@ -167,8 +178,8 @@ let package = Package(
         .executableTarget(
             name: "iotreg",
             dependencies: [
-                "RegistryCore", "RegistryStoreSQLite", "RegistryAPI", "PKI", "RegistryZone", "DNSSEC", "DNSWire",
-                "EPPServer", "DNSServer",
+                "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres", "RegistryAPI", "PKI", "RegistryZone",
+                "DNSSEC", "DNSWire", "EPPServer", "DNSServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -192,6 +203,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "bench-store",
+            dependencies: [
+                "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "bench-pki-issue",
             dependencies: [
@@ -296,6 +316,14 @@ let package = Package(
         .testTarget(
             name: "RegistryStoreSQLiteTests",
             dependencies: ["RegistryStoreSQLite", "RegistryTesting", "RegistryCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RegistryStorePostgresTests",
+            dependencies: [
+                "RegistryStorePostgres", "RegistryTesting", "RegistryCore", "PeerTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -233,13 +233,7 @@ extension SQLiteRegistryStore {
         try await database.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit]
-            ).map { row in
-                OutboxEvent(
-                    sequence: row["seq"], at: Date(millis: row["at"]),
-                    kind: OutboxEvent.Kind(rawValue: row["kind"]),
-                    eid: try (row["eid"] as String?).map(EID.init), aspID: row["asp_id"], rpid: row["rpid"],
-                    previousRPID: row["previous_rpid"], previousASPID: row["previous_asp_id"], serial: row["serial"])
-            }
+            ).map(Self.outboxEvent(from:))
         }
     }
 
@@ -278,6 +272,14 @@ extension SQLiteRegistryStore {
     }
 
     // MARK: - row mapping
+
+    static func outboxEvent(from row: Row) throws -> OutboxEvent {
+        OutboxEvent(
+            sequence: row["seq"], at: Date(millis: row["at"]), kind: OutboxEvent.Kind(rawValue: row["kind"]),
+            eid: try (row["eid"] as String?).map(EID.init), aspID: row["asp_id"], rpid: row["rpid"],
+            previousRPID: row["previous_rpid"], previousASPID: row["previous_asp_id"], serial: row["serial"])
+    }
+
 
     static func certificate(from row: Row) throws -> CertificateRecord {
         guard let status = CertificateRecord.Status(rawValue: row["status"]) else {

@@ -11,6 +11,8 @@ public final class SQLiteRegistryStore: RegistryStore {
     let database: any DatabaseWriter
     /// Concurrent commits share one transaction and one disk flush (see ``GroupCommit``).
     let groupCommit: GroupCommit
+    /// Serialises outbox passes in this process (SQLite has one node).
+    let outboxGate = OutboxGate()
 
     /// Opens (or creates) the database at `path`. Call ``migrate()`` before use.
     public init(path: String) throws {

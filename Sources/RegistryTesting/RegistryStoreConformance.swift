@@ -17,6 +17,7 @@ public enum RegistryStoreConformance {
         ("device listing pages by EID with filters", devicePaging),
         ("audit chain links every entry and records the head", auditChain),
         ("outbox events are numbered in commit order", outboxOrder),
+        ("outbox events are processed once per consumer", outboxProcessedOnce),
         ("a transfer code is used once per device", transferCodeOnce),
         ("job items are processed exactly once", jobItemsOnce),
         ("due transfers are found by time", dueTransfers),
@@ -179,6 +180,32 @@ public enum RegistryStoreConformance {
         try expect(events[0].kind == .deviceActivated && events[0].rpid == 1 && events[0].eid == eid(1), "fields")
         let later = try await store.outboxEvents(after: events[3].sequence, limit: 100)
         try expect(later.count == 2, "after-cursor")
+    }
+
+    static func outboxProcessedOnce(_ store: any RegistryStore) async throws {
+        var changes = ChangeSet()
+        changes.outbox = (1...5).map { OutboxEvent(at: now, kind: .deviceRegistered, eid: eid($0)) }
+        try await store.commit(changes)
+        struct Refused: Error {}
+        do {
+            _ = try await store.processOutbox(consumer: "dns", limit: 2) { _ in throw Refused() }
+            throw ConformanceFailure("a failing consumer's error was swallowed")
+        } catch is Refused {}
+        let first = try await store.processOutbox(consumer: "dns", limit: 2) { _ in }
+        try expect(first.map(\.eid) == [eid(1), eid(2)], "a failed pass must be offered again, oldest first")
+        let slow: @Sendable ([OutboxEvent]) async throws -> Void = { _ in try await Task.sleep(for: .milliseconds(50)) }
+        async let a = store.processOutbox(consumer: "dns", limit: 2, slow)
+        async let b = store.processOutbox(consumer: "dns", limit: 2, slow)
+        var seen = first.map(\.sequence) + (try await a).map(\.sequence) + (try await b).map(\.sequence)
+        while true {
+            let more = try await store.processOutbox(consumer: "dns", limit: 2) { _ in }
+            if more.isEmpty { break }
+            seen += more.map(\.sequence)
+        }
+        let all = try await store.outboxEvents(after: 0, limit: 10).map(\.sequence)
+        try expect(seen.sorted() == all, "each event once for dns: processed \(seen.sorted()), committed \(all)")
+        let other = try await store.processOutbox(consumer: "ca", limit: 10) { _ in }
+        try expect(other.map(\.sequence) == all, "another consumer sees every event")
     }
 
     static func certificate(_ serial: String, eid n: Int, rpid: Int64, issuer: String = "aa01") -> CertificateRecord {

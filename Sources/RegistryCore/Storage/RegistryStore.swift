@@ -64,6 +64,16 @@ public protocol RegistryStore: Sendable {
     /// The chain head recorded with the last write: (sequence, hash).
     func auditHead() async throws -> (sequence: Int64, hash: String)
     func outboxEvents(after sequence: Int64, limit: Int) async throws -> [OutboxEvent]
+    /// Hands `process` up to `limit` events, oldest first, that `consumer` (the DNS publisher, the CA, a notifier)
+    /// has not processed yet, and records them as processed for that consumer when `process` returns.
+    ///
+    /// Several nodes may call this at once: each event is processed once per consumer (PostgreSQL claims rows with
+    /// `FOR UPDATE SKIP LOCKED`, so nodes share the work instead of waiting). When `process` throws, nothing is
+    /// recorded and the events are offered again; a crash during `process` is the same, so effects outside the
+    /// database must be idempotent. Returns the events processed (empty when there is nothing to do).
+    func processOutbox(
+        consumer: String, limit: Int, _ process: @Sendable ([OutboxEvent]) async throws -> Void
+    ) async throws -> [OutboxEvent]
 }
 
 /// A filter and page for listing devices.

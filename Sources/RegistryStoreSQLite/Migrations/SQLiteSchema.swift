@@ -83,6 +83,15 @@ enum SQLiteSchema {
                     """)
         }
         registerV2(&migrator)
+        migrator.registerMigration("v3: outbox consumers") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE outbox_processed (
+                        consumer TEXT NOT NULL, seq INTEGER NOT NULL, processed_at INTEGER NOT NULL,
+                        PRIMARY KEY (consumer, seq)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RegistryCore
+import RegistryStorePostgres
 import RegistryStoreSQLite
 
 /// The data folder of one registry: database, operator token, configuration, CA (see `RegistryHome+CA.swift`).
@@ -40,9 +41,11 @@ struct RegistryHome {
         return try decoder.decode(Settings.self, from: Data(contentsOf: configurationURL))
     }
 
-    func openStore(databaseURL override: String?) async throws -> SQLiteRegistryStore {
+    func openStore(databaseURL override: String?) async throws -> any RegistryStore {
         if let override, override.hasPrefix("postgres") {
-            throw CLIError("PostgreSQL is not available in this build yet; use the embedded SQLite default")
+            let store = try PostgresRegistryStore(url: override)
+            try await store.migrate()
+            return store
         }
         let path = override.map { $0.replacingOccurrences(of: "sqlite://", with: "") } ?? databaseURL.path
         let store = try SQLiteRegistryStore(path: path)

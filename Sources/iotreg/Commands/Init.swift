@@ -8,7 +8,7 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "The registry's data folder (default ./iotreg-data or $IOTREG_DATA).")
     var data: String?
 
-    @Option(name: .long, help: "The database URL (default: the SQLite file in the data folder).")
+    @Option(name: .long, help: "The database: postgres://user@host:5432/db, or a SQLite file (default: in --data).")
     var database: String?
 }
 

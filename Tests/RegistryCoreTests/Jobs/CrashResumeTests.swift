@@ -80,6 +80,11 @@ final class CrashingStore: RegistryStore {
     func outboxEvents(after sequence: Int64, limit: Int) async throws -> [OutboxEvent] {
         try await base.outboxEvents(after: sequence, limit: limit)
     }
+    func processOutbox(
+        consumer: String, limit: Int, _ process: @Sendable ([OutboxEvent]) async throws -> Void
+    ) async throws -> [OutboxEvent] {
+        try await base.processOutbox(consumer: consumer, limit: limit, process)
+    }
 }
 
 @Suite("Crash mid-job, then resume: every item done exactly once")
