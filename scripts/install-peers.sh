@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PACKAGES=(
     knot-dnsutils bind9-dnsutils bind9-utils ldnsutils unbound unbound-host nsd knot knot-dnssecutils
-    dnsperf openssl libxml2-utils sqlite3 libsqlite3-dev curl wrk
+    dnsperf openssl libxml2-utils sqlite3 libsqlite3-dev curl wrk postgresql
 )
 PIP_PACKAGES=(
     cbor2==5.6.5 pycose==1.1.0 pyhpke==0.6.5 dnspython==2.7.0
@@ -23,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # nsd/unbound/knot packages may start system daemons on install; our tests run their own on loopback.
-for svc in nsd unbound knot; do
+for svc in nsd unbound knot postgresql; do
     (command -v systemctl >/dev/null && systemctl stop "$svc" 2>/dev/null) || true
 done
 

@@ -4,5 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-peers.sh
 export IOTREG_REQUIRE_PEERS="${CI:+1}"
+# A throw-away PostgreSQL cluster on 127.0.0.1 for the PostgreSQL store tests, unless one is given.
+if [ -z "${IOTREG_TEST_POSTGRES_URL:-}" ]; then
+    export IOTREG_TEST_POSTGRES_URL="$(bash scripts/postgres-test-cluster.sh)"
+    trap 'bash scripts/postgres-test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
+fi
 swift build --build-tests
 swift test --skip-build
