@@ -83,7 +83,10 @@ func certificate(_ eid: String, _ rpid: Int64) throws -> [UInt8] {
 }
 print("issuing \(count) device certificates for the zone…")
 var identities: [PublishedIdentity] = []
-for n in 0..<count { identities.append(PublishedIdentity(eid: eid(n), rpid: Int64(n + 1), certificate: try certificate(eid(n), Int64(n + 1)))) }
+for n in 0..<count {
+    identities.append(
+        PublishedIdentity(eid: eid(n), rpid: Int64(n + 1), certificate: try certificate(eid(n), Int64(n + 1))))
+}
 let facts = Facts()
 await facts.load(root: try der(hierarchy.root.certificate), issuing: [try der(ca.certificate)], identities: identities)
 let publisher = ZonePublisher(
@@ -102,7 +105,8 @@ await publisher.attach(ServerSink(server: server))
 var singles: [Double] = []
 for i in 0..<50 {
     let e = eid(i)
-    await facts.change(PublishedIdentity(eid: e, rpid: Int64(count + i + 1), certificate: try certificate(e, Int64(count + i + 1))))
+    await facts.change(
+        PublishedIdentity(eid: e, rpid: Int64(count + i + 1), certificate: try certificate(e, Int64(count + i + 1))))
     start = Date()
     try await publisher.catchUp()
     singles.append(Date().timeIntervalSince(start))
@@ -114,7 +118,8 @@ let single = singles[singles.count / 2]
 let batch = min(1_000, count)
 for i in 0..<batch {
     let e = eid(count - 1 - i)
-    await facts.change(PublishedIdentity(eid: e, rpid: Int64(10 * count + i), certificate: try certificate(e, Int64(10 * count + i))))
+    await facts.change(
+        PublishedIdentity(eid: e, rpid: Int64(10 * count + i), certificate: try certificate(e, Int64(10 * count + i))))
 }
 start = Date()
 try await publisher.catchUp()
@@ -122,7 +127,16 @@ let transfer = Date().timeIntervalSince(start)
 await server.stop()
 
 print("")
-print(String(format: "%-48@ %12@ %10@ %8@", "measure" as NSString, "ours" as NSString, "limit" as NSString, "ratio" as NSString))
-print(String(format: "%-48@ %9.2f ms %7.0f ms %8.3f", "one device change signed+served (median of 50)" as NSString, single * 1000, 10.0, single * 1000 / 10))
-print(String(format: "%-48@ %9.0f ms %7.0f ms %8.3f", "\(batch)-device transfer signed+served" as NSString, transfer * 1000, 1000.0, transfer * 1000 / 1000))
+print(
+    String(
+        format: "%-48@ %12@ %10@ %8@", "measure" as NSString, "ours" as NSString, "limit" as NSString,
+        "ratio" as NSString))
+print(
+    String(
+        format: "%-48@ %9.2f ms %7.0f ms %8.3f", "one device change signed+served (median of 50)" as NSString,
+        single * 1000, 10.0, single * 1000 / 10))
+print(
+    String(
+        format: "%-48@ %9.0f ms %7.0f ms %8.3f", "\(batch)-device transfer signed+served" as NSString, transfer * 1000,
+        1000.0, transfer * 1000 / 1000))
 print("(zone of \(count) devices; ratio < 1 is within the issue's bound)")

@@ -3,7 +3,7 @@ import PeerTesting
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The issue-4 promise end to end on the real binary: a device activated and certified through the REST API is,
@@ -51,10 +51,14 @@ import FoundationNetworking
         try await CrashRecoveryTests.waitForHealth(base)
         let operatorToken = try String(contentsOf: data.appendingPathComponent("operator.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        func call(_ method: String, _ path: String, _ token: String, _ json: Any? = nil) async throws -> (Int, [String: Any]) {
+        func call(_ method: String, _ path: String, _ token: String, _ json: Any? = nil) async throws -> (
+            Int, [String: Any]
+        ) {
             try await CrashRecoveryTests.call(method, base.appendingPathComponent(path), token: token, json: json)
         }
-        let asp = try await call("POST", "v1/asps", operatorToken, ["name": "ParkoServ", "fqdn": "iot.parkoserv.test", "port": 8883]).1
+        let asp = try await call(
+            "POST", "v1/asps", operatorToken, ["name": "ParkoServ", "fqdn": "iot.parkoserv.test", "port": 8883]
+        ).1
         let owner = try await call("POST", "v1/owners", operatorToken, ["name": "City"]).1
         let mno = try await call("POST", "v1/mnos", operatorToken, ["name": "Telco"]).1
         let aspToken = try #require(asp["token"] as? String)
@@ -98,10 +102,10 @@ import FoundationNetworking
         #expect(fields.count >= ds + 5, "\(anchor.stdout)")
         let taFile = directory.appendingPathComponent("ta.conf")
         try """
-            trust-anchors {
-              "iotregistry.test." static-ds \(fields[ds + 1]) \(fields[ds + 2]) \(fields[ds + 3]) "\(fields[(ds + 4)...].joined())";
-            };
-            """.write(to: taFile, atomically: true, encoding: .utf8)
+        trust-anchors {
+          "iotregistry.test." static-ds \(fields[ds + 1]) \(fields[ds + 2]) \(fields[ds + 3]) "\(fields[(ds + 4)...].joined())";
+        };
+        """.write(to: taFile, atomically: true, encoding: .utf8)
         let delv = ["@127.0.0.1", "-p", "\(dnsPort)", "-a", taFile.path, "+root=iotregistry.test", name, "TLSA"]
         let positive = try await PeerTool.runDetached("delv", delv)
         #expect(positive.output.contains("; fully validated"), "\(positive.output)")

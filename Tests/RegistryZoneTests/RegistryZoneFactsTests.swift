@@ -39,7 +39,8 @@ struct RegistryZoneFactsTests {
         _ = try await registry.bootstrapOperator()
         let op = Principal.registryOperator
         let a = try await registry.createASP(NewASP(name: "ParkoServ", fqdn: "iot.parkoserv.ca", port: 8883), by: op)
-        let b = try await registry.createASP(NewASP(name: "CarParkServ", fqdn: "iot.carparkserv.ca", port: 8883), by: op)
+        let b = try await registry.createASP(
+            NewASP(name: "CarParkServ", fqdn: "iot.carparkserv.ca", port: 8883), by: op)
         let owner = try await registry.createTenant(kind: .owner, name: "City", by: op)
         let mno = try await registry.createTenant(kind: .mno, name: "Telco", by: op)
         let root = try ZoneFixtures.der(hierarchy.root.certificate)
@@ -64,7 +65,9 @@ struct RegistryZoneFactsTests {
         return serializer.serializedBytes
     }
 
-    func iccid(_ n: Int) -> String { try! ICCID.withCheckDigit(body: "898812345678" + String(format: "%07d", n)).digits }
+    func iccid(_ n: Int) -> String {
+        try! ICCID.withCheckDigit(body: "898812345678" + String(format: "%07d", n)).digits
+    }
 
     func identityName(_ eid: String) -> DNSName { try! DNSName("\(eid)._device.iotregistry.test.") }
 
@@ -81,7 +84,8 @@ struct RegistryZoneFactsTests {
     func certificatePublishes() async throws {
         let w = try await world()
         let eid = ZoneFixtures.eid(1)
-        try await w.registry.registerDevice(NewDevice(eid: eid, iccid: iccid(1), owner: w.ownerID, mno: w.mnoID), by: w.asp)
+        try await w.registry.registerDevice(
+            NewDevice(eid: eid, iccid: iccid(1), owner: w.ownerID, mno: w.mnoID), by: w.asp)
         try await w.registry.apply(.activate, to: eid, by: w.asp)
         try await w.publisher.catchUp()
         #expect(await w.publisher.zone?.rrsets(at: identityName(eid)).isEmpty == true)

@@ -132,8 +132,9 @@ struct ZonePublisherTests {
         #expect(try file.read() == second)
     }
 
-    @Test("the signed zone passes ldns-verify-zone and dnssec-verify after changes",
-          .enabled(if: PeerTool.isAvailable("ldns-verify-zone") && PeerTool.isAvailable("dnssec-verify")))
+    @Test(
+        "the signed zone passes ldns-verify-zone and dnssec-verify after changes",
+        .enabled(if: PeerTool.isAvailable("ldns-verify-zone") && PeerTool.isAvailable("dnssec-verify")))
     func peersAcceptZone() async throws {
         let w = try await world(devices: 20)
         try await w.publisher.rebuild()

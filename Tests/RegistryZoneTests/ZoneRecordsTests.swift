@@ -29,8 +29,9 @@ struct ZoneRecordsTests {
         #expect(cert.certificate == der)
     }
 
-    @Test("the TLSA digest is what openssl computes over the certificate's public key",
-          .enabled(if: PeerTool.isAvailable("openssl")))
+    @Test(
+        "the TLSA digest is what openssl computes over the certificate's public key",
+        .enabled(if: PeerTool.isAvailable("openssl")))
     func digestMatchesOpenSSL() throws {
         let ca = try #require(try ZoneFixtures.hierarchy().issuing["default"])
         let eid = ZoneFixtures.eid(2)
@@ -57,7 +58,8 @@ struct ZoneRecordsTests {
     @Test("a certificate that is not DER is refused with the device named")
     func badCertificate() throws {
         #expect {
-            try records.records(for: PublishedIdentity(eid: ZoneFixtures.eid(3), rpid: 1, certificate: [0x30, 0x03, 1]))
+            try records.records(
+                for: PublishedIdentity(eid: ZoneFixtures.eid(3), rpid: 1, certificate: [0x30, 0x03, 1]))
         } throws: { error in
             (error as? RegistryZoneError)?.code == .badCertificate
                 && "\(error)".contains(ZoneFixtures.eid(3))
@@ -79,7 +81,8 @@ struct ZoneRecordsTests {
             return t
         }
         #expect(apexTLSA.map(\.data) == [root, issuing])
-        #expect(apexTLSA.allSatisfy { $0.usage == .pkixTA && $0.selector == .fullCertificate && $0.matchingType == .full })
+        #expect(
+            apexTLSA.allSatisfy { $0.usage == .pkixTA && $0.selector == .fullCertificate && $0.matchingType == .full })
         let ta = out.filter { $0.name == (try! DNSName("_ca._device.iotregistry.test.")) }
         guard ta.count == 1, case .tlsa(let t) = ta[0].rdata else {
             Issue.record("expected one DANE-TA record, got \(ta)")
@@ -97,7 +100,8 @@ struct ZoneRecordsTests {
         let inside = try records.records(
             for: PublishedService(fqdn: "parkoserv.iotregistry.test", port: 8883, certificate: der))
         #expect(inside.map(\.name) == [try DNSName("_8883._tcp.parkoserv.iotregistry.test.")])
-        let outside = try records.records(for: PublishedService(fqdn: "iot.parkoserv.example", port: 443, certificate: der))
+        let outside = try records.records(
+            for: PublishedService(fqdn: "iot.parkoserv.example", port: 443, certificate: der))
         #expect(outside.isEmpty)
     }
 }

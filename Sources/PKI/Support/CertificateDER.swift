@@ -13,7 +13,8 @@ public enum CertificateDER {
     /// - Throws: `ASN1Error` when `der` is not a certificate.
     public static func subjectPublicKeyInfo(_ der: [UInt8]) throws -> [UInt8] {
         let root = try DER.parse(der)
-        guard case .constructed(let certificateFields) = root.content, let tbs = certificateFields.first(where: { _ in true }),
+        guard case .constructed(let certificateFields) = root.content,
+            let tbs = certificateFields.first(where: { _ in true }),
             case .constructed(let tbsFields) = tbs.content
         else {
             throw ASN1Error.invalidASN1Object(reason: "a certificate is a SEQUENCE holding a TBSCertificate SEQUENCE")

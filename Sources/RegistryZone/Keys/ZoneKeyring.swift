@@ -1,6 +1,6 @@
 import Crypto
-import Foundation
 public import DNSSEC
+import Foundation
 public import PKI
 
 /// The zone's DNSSEC keys (KSK and ZSK, ECDSA P-256), kept encrypted at rest in the registry's key store.
@@ -44,7 +44,8 @@ public struct ZoneKeyring: Sendable {
             throw error
         } catch {
             throw RegistryZoneError(
-                .keys, "cannot read the zone's DNSSEC keys from \(store.directory.path): \(error); run `iotreg init` "
+                .keys,
+                "cannot read the zone's DNSSEC keys from \(store.directory.path): \(error); run `iotreg init` "
                     + "for a new registry or restore the key folder and its operator secret")
         }
     }

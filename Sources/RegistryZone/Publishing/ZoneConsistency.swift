@@ -1,5 +1,5 @@
-public import DNSWire
 import DNSSEC
+public import DNSWire
 
 /// How the served zone differs from what the database calls for; empty when they agree.
 public struct ZoneConsistencyReport: Sendable, Hashable, CustomStringConvertible {

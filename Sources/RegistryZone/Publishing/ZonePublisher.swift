@@ -67,7 +67,8 @@ public actor ZonePublisher {
     /// Signs the zone the database calls for now at `serial`, without publishing it or touching the serial file
     /// (for `iotreg zone export`).
     public func signedZone(serial: UInt32, now: Date = Date()) async throws -> SignedZone {
-        try SignedZone(apex: apex, records: try await desiredRecords(serial: serial), keys: keys, policy: policy, now: now)
+        try SignedZone(
+            apex: apex, records: try await desiredRecords(serial: serial), keys: keys, policy: policy, now: now)
     }
 
     /// Signs the whole zone from the database, replacing the current one, and publishes it (secondaries take

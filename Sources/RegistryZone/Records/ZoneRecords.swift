@@ -26,8 +26,9 @@ public struct ZoneRecords: Sendable {
         let tlsa = TLSA(
             usage: .daneEE, selector: .subjectPublicKeyInfo, matchingType: .sha256,
             data: Array(SHA256.hash(data: spki)))
-        let cert = CERT(certificateType: .pkix, keyTag: 0, algorithm: DNSSECAlgorithm(rawValue: 0),
-                        certificate: identity.certificate)
+        let cert = CERT(
+            certificateType: .pkix, keyTag: 0, algorithm: DNSSECAlgorithm(rawValue: 0),
+            certificate: identity.certificate)
         do {
             return [
                 ResourceRecord(name: try layout.deviceIdentityName(eid: identity.eid), ttl: ttl, rdata: .tlsa(tlsa)),
@@ -35,7 +36,8 @@ public struct ZoneRecords: Sendable {
                     name: try layout.profileName(rpid: identity.rpid, eid: identity.eid), ttl: ttl, rdata: .cert(cert)),
             ]
         } catch {
-            throw RegistryZoneError(.badName, "device \(identity.eid) does not fit a DNS name in \(layout.apex): \(error)")
+            throw RegistryZoneError(
+                .badName, "device \(identity.eid) does not fit a DNS name in \(layout.apex): \(error)")
         }
     }
 

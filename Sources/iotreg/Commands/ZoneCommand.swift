@@ -11,6 +11,18 @@ struct ZoneCommand: AsyncParsableCommand {
         commandName: "zone", abstract: "The registry's DNSSEC-signed zone.",
         subcommands: [TrustAnchor.self, Export.self, Check.self])
 
+    /// A publisher over the data folder's database that leaves the serial file alone (the server owns it).
+    static func offlinePublisher(_ options: DataOptions) async throws -> (RegistryHome, ZonePublisher) {
+        let home = RegistryHome(path: options.data)
+        let settings = try home.settings()
+        let store = try await home.openStore(databaseURL: options.database ?? settings.database)
+        let publisher = try home.zonePublisher(
+            store: store, pki: try home.loadPKI(zone: settings.zone), zone: settings.zone,
+            keys: try home.zoneKeys(create: false), sink: nil, persistSerial: false,
+            logger: Logger(label: "iotreg.zone"))
+        return (home, publisher)
+    }
+
     struct TrustAnchor: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "trust-anchor",
@@ -36,13 +48,7 @@ struct ZoneCommand: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
 
         func run() async throws {
-            let home = RegistryHome(path: options.data)
-            let settings = try home.settings()
-            let store = try await home.openStore(databaseURL: options.database ?? settings.database)
-            let publisher = try home.zonePublisher(
-                store: store, pki: try home.loadPKI(zone: settings.zone), zone: settings.zone,
-                keys: try home.zoneKeys(create: false), sink: nil, persistSerial: false,
-                logger: Logger(label: "iotreg.zone"))
+            let (home, publisher) = try await ZoneCommand.offlinePublisher(options)
             let serial = try home.zoneSerialFile.read() ?? UInt32(clamping: Int64(Date().timeIntervalSince1970))
             let zone = try await publisher.signedZone(serial: serial)
             print(zone.masterFile(), terminator: "")
@@ -57,13 +63,7 @@ struct ZoneCommand: AsyncParsableCommand {
         @OptionGroup var options: DataOptions
 
         func run() async throws {
-            let home = RegistryHome(path: options.data)
-            let settings = try home.settings()
-            let store = try await home.openStore(databaseURL: options.database ?? settings.database)
-            let publisher = try home.zonePublisher(
-                store: store, pki: try home.loadPKI(zone: settings.zone), zone: settings.zone,
-                keys: try home.zoneKeys(create: false), sink: nil, persistSerial: false,
-                logger: Logger(label: "iotreg.zone"))
+            let (_, publisher) = try await ZoneCommand.offlinePublisher(options)
             let zone = try await publisher.rebuild()
             let report = try await publisher.checkConsistency()
             print("\(zone.nameCount) names signed; \(report)")
