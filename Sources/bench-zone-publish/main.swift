@@ -126,17 +126,16 @@ try await publisher.catchUp()
 let transfer = Date().timeIntervalSince(start)
 await server.stop()
 
+func row(_ label: String, _ ours: String, _ limit: String, _ ratio: String) {
+    print(label.padding(toLength: 50, withPad: " ", startingAt: 0) + ours.leftPadded(12) + limit.leftPadded(10) + ratio.leftPadded(8))
+}
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
 print("")
-print(
-    String(
-        format: "%-48@ %12@ %10@ %8@", "measure" as NSString, "ours" as NSString, "limit" as NSString,
-        "ratio" as NSString))
-print(
-    String(
-        format: "%-48@ %9.2f ms %7.0f ms %8.3f", "one device change signed+served (median of 50)" as NSString,
-        single * 1000, 10.0, single * 1000 / 10))
-print(
-    String(
-        format: "%-48@ %9.0f ms %7.0f ms %8.3f", "\(batch)-device transfer signed+served" as NSString, transfer * 1000,
-        1000.0, transfer * 1000 / 1000))
+row("measure", "ours", "limit", "ratio")
+row("one device change signed+served (median of 50)", String(format: "%.2f ms", single * 1000), "10 ms",
+    String(format: "%.3f", single * 1000 / 10))
+row("\(batch)-device transfer signed+served", String(format: "%.0f ms", transfer * 1000), "1000 ms",
+    String(format: "%.3f", transfer))
 print("(zone of \(count) devices; ratio < 1 is within the issue's bound)")
