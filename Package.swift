@@ -109,6 +109,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "RegistryProvisioning",
+            dependencies: [
+                "RegistryCore", "Payload", "PKI", crypto, .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: level 3: stores and doors
         .target(
@@ -179,7 +187,7 @@ let package = Package(
             name: "iotreg",
             dependencies: [
                 "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres", "RegistryAPI", "PKI", "RegistryZone",
-                "DNSSEC", "DNSWire", "EPPServer", "DNSServer",
+                "DNSSEC", "DNSWire", "EPPServer", "DNSServer", "RegistryProvisioning", "Payload", crypto,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -236,6 +244,15 @@ let package = Package(
         .target(name: "PeerTesting", path: "Sources/PeerTesting", swiftSettings: swiftSettings),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSSECTests", dependencies: ["DNSSEC", "DNSWire", "PeerTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RegistryProvisioningTests",
+            dependencies: [
+                "RegistryProvisioning", "RegistryCore", "RegistryStoreSQLite", "Payload", "PKI", "DeviceKit",
+                "PeerTesting", crypto, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RegistryZoneTests",
             dependencies: [

@@ -35,6 +35,7 @@ public func buildRouter(registry: Registry, scheduler: JobScheduler, options: Re
     TransferController(registry: registry).register(on: router)
     JobController(registry: registry, scheduler: scheduler).register(on: router)
     CertificateController(registry: registry).register(on: router)
+    MNOController(registry: registry).register(on: router)
 
     router.get("/healthz") { _, _ in
         let healthy = await options.health()

@@ -176,6 +176,7 @@ extension PostgresRegistryStore {
                 throw RegistryError(.conflict, "certificate \(revocation.serial) changed meanwhile; retry")
             }
         }
+        try await applyProvisioning(changes, run: run)
         if !changes.audit.isEmpty {
             // The head's row lock orders every chain extension: the chain stays linear across nodes.
             guard let head = try await rows(

@@ -242,6 +242,7 @@ public final class SQLiteRegistryStore: RegistryStore {
                 }
             }
         }
+        try applyProvisioning(changes, in: db)
         if !changes.audit.isEmpty {
             guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1") else {
                 throw RegistryError(.unavailable, "the audit head is missing; run `iotreg audit verify`")

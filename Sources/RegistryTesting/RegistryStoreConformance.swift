@@ -25,6 +25,8 @@ public enum RegistryStoreConformance {
         ("certificates round-trip and the newest good one is current", certificateRoundTrip),
         ("a certificate is revoked once, listed by its issuer, with the outbox serial", certificateRevocation),
         ("a renewal revokes and issues in one transaction, all or nothing", certificateRenewalAtomic),
+        ("MNO tasks are offered to their MNO when due, oldest first, versioned", tasksOfferedAndVersioned),
+        ("payload sequences are unique per device; eSIM keys are replaced", payloadsAndKeys),
     ]
 
     public static var names: [String] { checks.map(\.name) }

@@ -35,8 +35,10 @@ struct DeviceView: Codable, Sendable {
     var createdAt: Date
     var updatedAt: Date
     var profiles: [ProfileView]?
+    var provisioning: ProvisioningView?
 
-    init(_ device: Device, profiles: [Profile]? = nil) {
+    init(_ device: Device, profiles: [Profile]? = nil, provisioning: ProvisioningStatus? = nil) {
+        self.provisioning = provisioning.map(ProvisioningView.init)
         eid = device.eid.digits
         iccid = device.iccid.digits
         owner = device.ownerID
@@ -235,4 +237,19 @@ struct JobRequest: Codable, Sendable {
     var owner: String?
     var mno: String?
     var authCode: String?
+}
+
+/// Where the device's over-the-air provisioning stands (`GET /v1/devices/{eid}`).
+struct ProvisioningView: Codable, Sendable {
+    var stage: String
+    var euicc: String?
+    var payloadSequence: Int64?
+    var tasks: [TaskView]
+
+    init(_ status: ProvisioningStatus) {
+        stage = status.stage
+        euicc = status.euicc
+        payloadSequence = status.latestPayloadSequence
+        tasks = status.tasks.map(TaskView.init)
+    }
 }

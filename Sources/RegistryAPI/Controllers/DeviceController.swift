@@ -33,7 +33,8 @@ struct DeviceController {
             let eid = try context.parameters.require("eid")
             let device = try await registry.device(eid, by: context.principal)
             let profiles = try await registry.profiles(eid, by: context.principal)
-            return try JSONResponse.make(DeviceView(device, profiles: profiles))
+            let provisioning = try await registry.provisioning(of: device)
+            return try JSONResponse.make(DeviceView(device, profiles: profiles, provisioning: provisioning))
         }
         router.patch("/v1/devices/:eid") { request, context in
             let body = try await request.decodeJSON(PatchDeviceRequest.self, allowedKeys: PatchDeviceRequest.keys)

@@ -176,9 +176,40 @@ public enum OpenAPIDocument {
                     "allowedActions": ["type": "array", "items": string],
                     "createdAt": dateTime, "updatedAt": dateTime,
                     "profiles": ["type": "array", "items": ref("Profile")],
+                    "provisioning": ref("Provisioning"),
                 ], required: ["eid", "iccid", "owner", "asp", "mno", "state", "createdAt", "updatedAt"],
                 closed: false),
             "DeviceList": page(of: "Device"),
+            "Task": object(
+                [
+                    "id": string, "kind": ["type": "string", "enum": ["generate-key", "deliver-payload", "wipe"]],
+                    "eid": eidSchema,
+                    "state": [
+                        "type": "string", "enum": ["pending", "in-flight", "succeeded", "failed", "superseded"],
+                    ],
+                    "attempt": ["type": "integer", "minimum": 0], "payloadSequence": nullable(["type": "integer"]),
+                    "outcome": nullable(string), "createdAt": dateTime, "updatedAt": dateTime,
+                ], required: ["id", "kind", "eid", "state", "attempt", "createdAt", "updatedAt"]),
+            "TaskList": page(of: "Task"),
+            "TaskResult": object(
+                [
+                    "outcome": ["type": "string", "enum": ["csr", "delivered", "wiped", "failed"]],
+                    "csr": ["type": "string", "description": "PEM CSR made by the eSIM (outcome csr)"],
+                    "keyAgreementPublicKey": [
+                        "type": "string", "description": "base64 of the eSIM's 65-byte X9.63 key-agreement public key",
+                    ],
+                    "payloadSequence": ["type": "integer", "description": "the delivered sequence (outcome delivered)"],
+                    "reason": ["type": "string", "maxLength": 1000], "retry": ["type": "boolean"],
+                ], required: ["outcome"]),
+            "TaskAnswer": object(
+                ["task": ref("Task"), "certificate": nullable(string)], required: ["task"]),
+            "Provisioning": object(
+                [
+                    "stage": string, "euicc": nullable(string), "payloadSequence": nullable(["type": "integer"]),
+                    "tasks": ["type": "array", "items": ref("Task")],
+                ], required: ["stage", "tasks"]),
+            "EUICCStatus": object(
+                ["status": ["type": "string", "enum": ["online", "active", "unreachable"]]], required: ["status"]),
             "TransferCode": object(
                 ["authCode": string, "eids": ["type": "array", "items": eidSchema], "expiresAt": dateTime],
                 required: ["authCode", "eids", "expiresAt"]),
@@ -351,6 +382,37 @@ public enum OpenAPIDocument {
                 "get": operation(
                     "publicDeviceStatus", "Public status of a device (anyone)", tag: "public", secured: false,
                     parameters: [eidParameter], responses: ["200": json(ref("PublicStatus"), "the status")])
+            ],
+            "/v1/mno/tasks": [
+                "get": operation(
+                    "getMNOTasks", "Tasks due for this MNO, leased to it; long-polls up to `wait` seconds (MNO)",
+                    tag: "mno",
+                    parameters: [
+                        queryParameter("limit", ["type": "integer", "minimum": 1, "maximum": 1000], "most tasks"),
+                        queryParameter("wait", ["type": "number", "minimum": 0, "maximum": 30], "long-poll seconds"),
+                    ], responses: ["200": json(ref("TaskList"), "the tasks, oldest first")])
+            ],
+            "/v1/mno/tasks/{id}/result": [
+                "post": operation(
+                    "postMNOTaskResult", "Answer a task: CSR, delivery receipt, wipe, or failure (MNO)", tag: "mno",
+                    parameters: [pathParameter("id", string)], body: jsonBody(ref("TaskResult")),
+                    responses: ["200": json(ref("TaskAnswer"), "the task as it now stands")])
+            ],
+            "/v1/devices/{eid}/tasks": [
+                "get": operation(
+                    "getDeviceTasks", "The device's MNO tasks, newest first", tag: "mno", parameters: [eidParameter],
+                    responses: ["200": json(ref("TaskList"), "the tasks")])
+            ],
+            "/v1/devices/{eid}/payload": [
+                "get": operation(
+                    "getDevicePayload", "The current signed Registry Payload, COSE_Sign1 (MNO)", tag: "mno",
+                    parameters: [eidParameter],
+                    responses: ["200": content("application/cose", ref("Binary"), "the payload")])
+            ],
+            "/v1/devices/{eid}/euicc-status": [
+                "post": operation(
+                    "postEUICCStatus", "Report the eUICC's status (MNO)", tag: "mno", parameters: [eidParameter],
+                    body: jsonBody(ref("EUICCStatus")), responses: ["204": ["description": "recorded"]])
             ],
             "/v1/devices/{eid}/csr": [
                 "post": operation(

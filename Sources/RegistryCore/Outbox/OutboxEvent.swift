@@ -38,6 +38,14 @@ public struct OutboxEvent: Codable, Hashable, Sendable {
         public static let transferCancelled = Kind(rawValue: "transfer.cancelled")
         public static let certificateIssued = Kind(rawValue: "certificate.issued")
         public static let certificateRevoked = Kind(rawValue: "certificate.revoked")
+        /// A signed payload was recorded and a delivery task queued for the device's MNO.
+        public static let payloadBuilt = Kind(rawValue: "payload.built")
+        /// The eSIM accepted the payload: the device knows its ASP (the ASP is told "activated").
+        public static let payloadDelivered = Kind(rawValue: "payload.delivered")
+        /// The MNO wiped the payload from the eSIM after deactivation.
+        public static let payloadWiped = Kind(rawValue: "payload.wiped")
+        /// An MNO task failed for good; the device needs attention.
+        public static let taskFailed = Kind(rawValue: "task.failed")
     }
 
     public init(

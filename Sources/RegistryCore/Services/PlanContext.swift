@@ -11,6 +11,7 @@ final class PlanContext {
     private var loaded: Set<EID> = []
     private var rpidPool: [Int64] = []
     private var usedCodes: Set<String> = []
+    private var openTaskCache: [EID: [MNOTask]] = [:]
 
     init(store: any RegistryStore, now: Date) {
         self.store = store
@@ -26,7 +27,21 @@ final class PlanContext {
             loaded.insert(eid)
             if let device = found[eid] { overlay[eid] = device }
         }
+        let tasks = try await store.openTasks(eids: missing)
+        for eid in missing where openTaskCache[eid] == nil { openTaskCache[eid] = [] }
+        for task in tasks { openTaskCache[task.eid, default: []].append(task) }
     }
+
+    /// The device's tasks still expecting an answer, as of the store (tasks planned in this context excluded).
+    func openTasks(_ eid: EID) async throws -> [MNOTask] {
+        if let cached = openTaskCache[eid] { return cached }
+        let tasks = try await store.openTasks(eids: [eid])
+        openTaskCache[eid] = tasks
+        return tasks
+    }
+
+    /// Forgets the open tasks of `eid` once a plan superseded them.
+    func closeTasks(_ eid: EID) { openTaskCache[eid] = [] }
 
     func device(_ eid: EID) async throws -> Device? {
         if !loaded.contains(eid) {

@@ -1,5 +1,6 @@
 public import Foundation
 public import PKI
+import Crypto
 import SwiftASN1
 import X509
 
@@ -91,8 +92,19 @@ extension Registry {
     func enroll(eidText: String, request: ValidatedCSR, proof: EnrolmentProof, renewalOnly: Bool) async throws
         -> CertificateRecord
     {
+        try await execute { context in
+            try await self.planEnroll(
+                eidText: eidText, request: request, proof: proof, renewalOnly: renewalOnly, context: context)
+        }
+    }
+
+    /// Plans an issuance or renewal (see ``enroll(eidText:request:proof:renewalOnly:)``) inside a larger change:
+    /// the MNO channel answers a `generate-key` task with it, in the task's transaction.
+    func planEnroll(
+        eidText: String, request: ValidatedCSR, proof: EnrolmentProof, renewalOnly: Bool, context: PlanContext
+    ) async throws -> (ChangeSet, CertificateRecord) {
         let pki = try requirePKI()
-        return try await execute { context in
+        do {
             let eid = try EID(eidText)
             let principal: Principal
             switch proof {
@@ -143,7 +155,7 @@ extension Registry {
                     .invalidTransition, "device \(eid) is \(device.state); a first certificate waits for the transfer")
             }
             let record = try self.planIssue(
-                device: device, rpid: rpid, request: request,
+                device: device, rpid: rpid, key: IssuedKey(request),
                 actor: presented.map { _ in "device:\(eid)" }
                     ?? principal.description, action: action, pki: pki, changes: &changes, context: context)
             return (changes, record)
@@ -168,13 +180,36 @@ extension Registry {
         }
     }
 
+    /// The public key a certificate is issued for: from a CSR (proof of possession checked), or from the device's
+    /// previous certificate when a transfer re-certifies the same eSIM key under the new profile.
+    struct IssuedKey {
+        var publicKey: Certificate.PublicKey
+        var description: String
+        var spkiSHA256: [UInt8]
+
+        init(_ request: ValidatedCSR) {
+            publicKey = request.publicKey
+            description = request.keyDescription
+            spkiSHA256 = request.subjectPublicKeyInfoSHA256
+        }
+
+        init(certificateDER der: [UInt8]) throws {
+            let certificate = try Certificate(derEncoded: der)
+            publicKey = certificate.publicKey
+            description = "the key of the previous certificate"
+            var serializer = DER.Serializer()
+            try serializer.serialize(certificate.publicKey)
+            spkiSHA256 = Array(SHA256.hash(data: serializer.serializedBytes))
+        }
+    }
+
     func planIssue(
-        device: Device, rpid: Int64, request: ValidatedCSR, actor: String, action: String, pki: RegistryPKI,
-        changes: inout ChangeSet, context: PlanContext
+        device: Device, rpid: Int64, key: IssuedKey, actor: String, action: String, pki: RegistryPKI,
+        touchDevice: Bool = true, changes: inout ChangeSet, context: PlanContext
     ) throws -> CertificateRecord {
         let issuer = try pki.issuer
         let profile = DeviceCertificateProfile(
-            publicKey: request.publicKey, rpid: UInt64(max(rpid, 0)), eid: device.eid.digits, zone: pki.zone,
+            publicKey: key.publicKey, rpid: UInt64(max(rpid, 0)), eid: device.eid.digits, zone: pki.zone,
             validity: pki.validity, urls: pki.urls)
         let certificate: Certificate
         do {
@@ -184,21 +219,23 @@ extension Registry {
         }
         let record = CertificateRecord(
             serial: RegistryPKI.serialHex(certificate.serialNumber.bytes), eid: device.eid, rpid: rpid,
-            issuerKeyID: issuer.keyIdentifier.hex, spkiSHA256: Self.hex(request.subjectPublicKeyInfoSHA256),
+            issuerKeyID: issuer.keyIdentifier.hex, spkiSHA256: Self.hex(key.spkiSHA256),
             der: certificate.derBytes, notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter)
         changes.certificateInserts.append(record)
         // The device row's version moves too, so a lifecycle change planned concurrently (which would revoke the
         // device's certificates) conflicts and re-plans instead of missing this certificate.
-        var touched = device
-        touched.updatedAt = context.now
-        touched.version += 1
-        context.record(touched)
-        changes.deviceUpdates.append(touched)
+        if touchDevice {
+            var touched = device
+            touched.updatedAt = context.now
+            touched.version += 1
+            context.record(touched)
+            changes.deviceUpdates.append(touched)
+        }
         changes.audit.append(
             AuditDraft(
                 at: context.now, actor: actor, action: action, target: "device:\(device.eid)",
                 details: Self.details([
-                    "serial": record.serial, "rpid": String(rpid), "key": request.keyDescription,
+                    "serial": record.serial, "rpid": String(rpid), "key": key.description,
                     "spkiSHA256": record.spkiSHA256, "notAfter": record.notAfter.formatted(.iso8601),
                 ])))
         changes.outbox.append(

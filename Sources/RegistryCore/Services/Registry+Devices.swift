@@ -266,6 +266,8 @@ extension Registry {
         device.version += 1
         context.record(device)
         changes.deviceUpdates.append(device)
+        try await planProvisioning(
+            after: event, device: device, previousCertificate: nil, changes: &changes, context: context)
         let kind: OutboxEvent.Kind =
             switch event {
             case .activate: .deviceActivated

@@ -176,6 +176,7 @@ extension Registry {
         let losingID = device.aspID
         let previousRPID = device.rpid
         var changes = ChangeSet()
+        let previousCertificate = try await store.currentCertificate(eid: device.eid)
         device.aspID = gainingID
         try await applyProfileEffect(
             transition.profileEffect, reason: "transfer", to: &device, changes: &changes, context: context)
@@ -185,6 +186,9 @@ extension Registry {
         device.version += 1
         context.record(device)
         changes.deviceUpdates.append(device)
+        try await planProvisioning(
+            after: .completeTransfer, device: device, previousCertificate: previousCertificate, changes: &changes,
+            context: context)
         changes.audit.append(
             AuditDraft(
                 at: context.now, actor: actor, action: "transfer.complete", target: "device:\(device.eid)",

@@ -12,11 +12,17 @@ public struct RegistryConfiguration: Sendable {
     public var maxJobItems: Int
     /// The most devices one transfer code may cover.
     public var maxDevicesPerTransferCode: Int
+    /// Whether a completed transfer asks the eSIM for a new key pair (a `generate-key` task) instead of
+    /// re-certifying the device's current key under the new profile. Re-keying costs one more round trip through
+    /// the MNO; re-certifying is enough for the old ASP never held the key.
+    public var rekeyOnTransfer: Bool
 
     public init(
         transferPolicy: TransferPolicy = .immediate, transferCodeLifetime: TimeInterval = 14 * 24 * 3600,
-        jobBatchSize: Int = 1000, maxJobItems: Int = 10_000_000, maxDevicesPerTransferCode: Int = 1_000_000
+        jobBatchSize: Int = 1000, maxJobItems: Int = 10_000_000, maxDevicesPerTransferCode: Int = 1_000_000,
+        rekeyOnTransfer: Bool = false
     ) {
+        self.rekeyOnTransfer = rekeyOnTransfer
         self.transferPolicy = transferPolicy
         self.transferCodeLifetime = transferCodeLifetime
         self.jobBatchSize = jobBatchSize

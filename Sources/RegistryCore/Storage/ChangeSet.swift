@@ -23,6 +23,14 @@ public struct ChangeSet: Sendable {
     public var certificateInserts: [CertificateRecord] = []
     /// Certificates revoked now; each must still be active in the store (else `conflict`).
     public var certificateRevocations: [CertificateRevocation] = []
+    /// MNO tasks created now.
+    public var taskInserts: [MNOTask] = []
+    /// Task updates; each must still be at `version - 1` in the store (else `conflict`).
+    public var taskUpdates: [MNOTask] = []
+    /// Signed payloads recorded now; (eid, sequence) must be new (else `alreadyExists`).
+    public var payloadInserts: [StoredPayload] = []
+    /// eSIM key-agreement keys reported now (replacing the device's previous one).
+    public var keyAgreementKeys: [ESIMKeyAgreementKey] = []
     public var audit: [AuditDraft] = []
     public var outbox: [OutboxEvent] = []
 
@@ -33,8 +41,9 @@ public struct ChangeSet: Sendable {
         tenantInserts.isEmpty && clientCertificates.isEmpty && deviceInserts.isEmpty && deviceUpdates.isEmpty
             && profileInserts.isEmpty && profileUpdates.isEmpty && transferCodeInserts.isEmpty
             && transferCodeUses.isEmpty && jobInserts.isEmpty && jobItemInserts.isEmpty && jobUpdates.isEmpty
-            && jobItemUpdates.isEmpty && certificateInserts.isEmpty && certificateRevocations.isEmpty && audit.isEmpty
-            && outbox.isEmpty
+            && jobItemUpdates.isEmpty && certificateInserts.isEmpty && certificateRevocations.isEmpty
+            && taskInserts.isEmpty && taskUpdates.isEmpty && payloadInserts.isEmpty && keyAgreementKeys.isEmpty
+            && audit.isEmpty && outbox.isEmpty
     }
 
     /// Appends everything `other` writes.
@@ -53,6 +62,10 @@ public struct ChangeSet: Sendable {
         jobItemUpdates += other.jobItemUpdates
         certificateInserts += other.certificateInserts
         certificateRevocations += other.certificateRevocations
+        taskInserts += other.taskInserts
+        taskUpdates += other.taskUpdates
+        payloadInserts += other.payloadInserts
+        keyAgreementKeys += other.keyAgreementKeys
         audit += other.audit
         outbox += other.outbox
     }

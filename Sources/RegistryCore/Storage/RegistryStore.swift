@@ -51,6 +51,19 @@ public protocol RegistryStore: Sendable {
     /// Every revoked certificate an issuing CA (by key identifier, lowercase hex) signed, for its CRL.
     func revokedCertificates(issuerKeyID: String) async throws -> [CertificateRecord]
 
+    // MARK: provisioning over the MNO channel
+
+    func task(id: String) async throws -> MNOTask?
+    /// The device's tasks, newest first.
+    func tasks(eid: EID, limit: Int) async throws -> [MNOTask]
+    /// The tasks of these devices that still expect an answer (`pending`, `in-flight`).
+    func openTasks(eids: [EID]) async throws -> [MNOTask]
+    /// Open tasks of `mnoID` whose lease or back-off has run out at `now`, oldest first.
+    func offerableTasks(mnoID: String, now: Date, limit: Int) async throws -> [MNOTask]
+    /// The device's newest signed payload.
+    func latestPayload(eid: EID) async throws -> StoredPayload?
+    func keyAgreementKey(eid: EID) async throws -> ESIMKeyAgreementKey?
+
     // MARK: jobs
 
     func job(id: String) async throws -> Job?

@@ -126,5 +126,26 @@ enum PostgresSchema {
                     PRIMARY KEY (consumer, seq)
                 );
                 """),
+        Migration(
+            identifier: "v4: mno tasks, payloads, esim keys",
+            sql: """
+                CREATE TABLE mno_tasks (
+                    id TEXT COLLATE "C" PRIMARY KEY, mno_id TEXT NOT NULL, eid TEXT NOT NULL, kind TEXT NOT NULL,
+                    state TEXT NOT NULL, attempt BIGINT NOT NULL, payload_sequence BIGINT,
+                    created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, available_at BIGINT NOT NULL,
+                    outcome TEXT, version BIGINT NOT NULL
+                );
+                CREATE INDEX mno_tasks_offerable ON mno_tasks(mno_id, available_at, created_at)
+                    WHERE state IN ('pending', 'in-flight');
+                CREATE INDEX mno_tasks_by_eid ON mno_tasks(eid, created_at);
+                CREATE TABLE payloads (
+                    eid TEXT NOT NULL, sequence BIGINT NOT NULL, certificate_serial TEXT NOT NULL,
+                    asp_id TEXT NOT NULL, bytes BYTEA NOT NULL, created_at BIGINT NOT NULL,
+                    not_after BIGINT NOT NULL, PRIMARY KEY (eid, sequence)
+                );
+                CREATE TABLE esim_keys (
+                    eid TEXT PRIMARY KEY, key_agreement_public_key BYTEA NOT NULL, reported_at BIGINT NOT NULL
+                );
+                """),
     ]
 }

@@ -92,6 +92,7 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        registerV4(&migrator)
         return migrator
     }
 }

@@ -18,10 +18,7 @@ extension Serve {
         guard !dns.isOff || !dot.isOff else { return nil }
         var configuration = DNSServer.Configuration()
         if !dot.isOff {
-            let folder = home.directory.appendingPathComponent("dot", isDirectory: true)
-            try FileManager.default.createDirectory(
-                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let identity = try EPPTLSIdentity.loadOrCreate(directory: folder)
+            let identity = try home.dotIdentity()
             configuration.tlsCertificateChainPEM = identity.certificateChainPEM
             configuration.tlsPrivateKeyPEM = identity.privateKeyPEM
         }

@@ -11,6 +11,7 @@ import Metrics
 import Prometheus
 import RegistryAPI
 import RegistryCore
+import RegistryProvisioning
 import RegistryStoreSQLite
 import ServiceLifecycle
 
@@ -105,8 +106,15 @@ struct Serve: AsyncParsableCommand {
             options: RegistryAPIOptions(
                 metrics: { prometheus.emitToString() },
                 health: { (try? await store.auditHead()) != nil }))
+        let payloadBuilder = PayloadBuilder(
+            registry: registry, signer: try home.payloadSigner(pki: pki),
+            settings: try home.payloadSettings(
+                zone: settings.zone, dotHost: dot.isOff ? "127.0.0.1" : dot.host, dotPort: dot.isOff ? 853 : dot.port,
+                wifi: nil),
+            logger: logger)
         var services: [any Service] = [
             TransferSweeper(registry: registry, logger: logger), ZoneFollower(publisher: zonePublisher, logger: logger),
+            PayloadFollower(builder: payloadBuilder, logger: logger),
         ]
         if !est.isOff {
             let isIP = est.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
@@ -155,6 +163,25 @@ struct TransferSweeper: Service {
                     if approved > 0 { logger.info("approved \(approved) transfers whose window closed") }
                 } catch {
                     logger.error("transfer sweep failed: \(error)")
+                }
+            }
+        }
+    }
+}
+
+/// Builds the payload for every newly issued certificate, ten times a second, and queues its delivery.
+struct PayloadFollower: Service {
+    let builder: PayloadBuilder
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(100))
+                do {
+                    try await builder.catchUp()
+                } catch {
+                    logger.error("payload builder: \(error); retrying")
                 }
             }
         }
