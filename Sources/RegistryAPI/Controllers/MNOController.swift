@@ -8,7 +8,7 @@ struct MNOController {
     let registry: Registry
 
     /// The longest a `GET /v1/mno/tasks?wait=` holds the request open.
-    static let maxWait = 30.0
+    static let maxWait = 5.0
 
     func register(on router: Router<RegistryRequestContext>) {
         router.get("/v1/mno/tasks") { request, context in

@@ -389,7 +389,7 @@ public enum OpenAPIDocument {
                     tag: "mno",
                     parameters: [
                         queryParameter("limit", ["type": "integer", "minimum": 1, "maximum": 1000], "most tasks"),
-                        queryParameter("wait", ["type": "number", "minimum": 0, "maximum": 30], "long-poll seconds"),
+                        queryParameter("wait", ["type": "number", "minimum": 0, "maximum": 5], "long-poll seconds"),
                     ], responses: ["200": json(ref("TaskList"), "the tasks, oldest first")])
             ],
             "/v1/mno/tasks/{id}/result": [

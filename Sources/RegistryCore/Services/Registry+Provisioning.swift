@@ -1,4 +1,11 @@
 import Foundation
+import Synchronization
+
+let taskCounter = Atomic<UInt64>(0)
+
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(width - count, 0)) + self }
+}
 
 /// How lifecycle changes turn into work for the device's MNO (DESIGN.md step 4, 6 and 7).
 ///
@@ -43,7 +50,7 @@ extension Registry {
         try await supersedeOpenTasks(of: device.eid, changes: &changes, context: context)
         changes.taskInserts.append(
             MNOTask(
-                id: "t" + Self.randomHex(12), mnoID: device.mnoID, eid: device.eid, kind: kind,
+                id: Self.taskID(at: context.now), mnoID: device.mnoID, eid: device.eid, kind: kind,
                 payloadSequence: payloadSequence, createdAt: context.now))
     }
 
@@ -60,6 +67,15 @@ extension Registry {
             changes.taskUpdates.append(task)
         }
         context.closeTasks(eid)
+    }
+
+    /// `t` + creation time (ms) + a process-wide counter + randomness: ids sort in creation order, so "newest
+    /// first" needs no clock finer than a millisecond, and never collide across nodes.
+    static func taskID(at time: Date) -> String {
+        let millis = UInt64(max(time.timeIntervalSince1970 * 1000, 0))
+        let count = taskCounter.add(1, ordering: .relaxed).newValue & 0xFF_FFFF
+        return "t" + String(millis, radix: 16).leftPadded(to: 12) + String(count, radix: 16).leftPadded(to: 6)
+            + randomHex(5)
     }
 
     static func randomHex(_ count: Int) -> String {

@@ -121,7 +121,11 @@ import X509
         try await world.registry.requestTransfer(eid, authCode: code.code, by: world.otherASP)
         let old = try #require(try await world.store.certificate(serial: second.serial))
         #expect(old.status == .revoked && old.reason == CRLReason.affiliationChanged.rawValue)
-        #expect(try await world.store.currentCertificate(eid: EID(eid)) == nil)
+        // The gaining ASP's profile gets the same eSIM key re-certified under its new RPID, in the same transaction.
+        let moved = try await world.registry.device(eid, by: world.otherASP)
+        let recertified = try #require(try await world.store.currentCertificate(eid: EID(eid)))
+        #expect(recertified.serial != second.serial && recertified.rpid == moved.rpid)
+        #expect(recertified.spkiSHA256 == second.spkiSHA256)
     }
 
     @Test func renewalKeepsTheStateWithinTheGraceWindowOnlyWhenTheMNOVouches() async throws {

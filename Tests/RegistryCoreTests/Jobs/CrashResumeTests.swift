@@ -65,6 +65,14 @@ final class CrashingStore: RegistryStore {
     func revokedCertificates(issuerKeyID: String) async throws -> [CertificateRecord] {
         try await base.revokedCertificates(issuerKeyID: issuerKeyID)
     }
+    func task(id: String) async throws -> MNOTask? { try await base.task(id: id) }
+    func tasks(eid: EID, limit: Int) async throws -> [MNOTask] { try await base.tasks(eid: eid, limit: limit) }
+    func openTasks(eids: [EID]) async throws -> [MNOTask] { try await base.openTasks(eids: eids) }
+    func offerableTasks(mnoID: String, now: Date, limit: Int) async throws -> [MNOTask] {
+        try await base.offerableTasks(mnoID: mnoID, now: now, limit: limit)
+    }
+    func latestPayload(eid: EID) async throws -> StoredPayload? { try await base.latestPayload(eid: eid) }
+    func keyAgreementKey(eid: EID) async throws -> ESIMKeyAgreementKey? { try await base.keyAgreementKey(eid: eid) }
     func job(id: String) async throws -> Job? { try await base.job(id: id) }
     func jobItems(jobID: String, after index: Int, limit: Int) async throws -> [JobItem] {
         try await base.jobItems(jobID: jobID, after: index, limit: limit)
