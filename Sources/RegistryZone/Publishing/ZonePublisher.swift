@@ -128,6 +128,33 @@ public actor ZonePublisher {
         return diff
     }
 
+    /// Publishes the TLSA of ASP services onboarded (or re-certified) since the last build, in one signed change;
+    /// nil when the zone already holds them. ASPs are few and change rarely, so this compares them all.
+    @discardableResult
+    public func syncServices(now: Date = Date()) async throws -> ZoneDiff? {
+        guard var zone else { throw RegistryZoneError(.state, "the zone has not been built yet; call rebuild first") }
+        var change = ZoneChange()
+        for service in try await facts.services() {
+            let desired = try records.records(for: service)
+            for name in Set(desired.map { $0.name.lowercased() }) {
+                let present = zone.rrsets(at: name).filter { !Self.signerTypes.contains($0.rrset.type) }
+                    .flatMap(\.rrset.records)
+                let wanted = desired.filter { $0.name.lowercased() == name }
+                let presentSet = Set(present.map(RecordKey.init))
+                let wantedSet = Set(wanted.map(RecordKey.init))
+                change.removals += present.filter { !wantedSet.contains(RecordKey($0)) }
+                change.additions += wanted.filter { !presentSet.contains(RecordKey($0)) }
+            }
+        }
+        guard !change.removals.isEmpty || !change.additions.isEmpty else { return nil }
+        let diff = try zone.apply(change, now: now)
+        guard !diff.isEmpty else { return nil }
+        try serialFile?.write(zone.serial)
+        self.zone = zone
+        await sink?.publish(zone, diff: diff)
+        return diff
+    }
+
     /// Re-signs RRsets whose signatures near expiry (run periodically; hourly is plenty with 14-day signatures).
     @discardableResult
     public func refreshSignatures(now: Date = Date()) async throws -> ZoneDiff? {

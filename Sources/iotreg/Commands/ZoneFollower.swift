@@ -14,11 +14,16 @@ struct ZoneFollower: Service {
         try await cancelWhenGracefulShutdown {
             var lastRefresh = Date()
             var lastCheck = Date()
+            var lastServices = Date.distantPast
             while !Task.isCancelled {
                 try await Task.sleep(for: .milliseconds(100))
                 do {
                     for diff in try await publisher.catchUp() {
                         logger.debug("zone serial \(diff.newSerial): -\(diff.removed.count) +\(diff.added.count)")
+                    }
+                    if Date().timeIntervalSince(lastServices) > 1 {
+                        lastServices = Date()
+                        try await publisher.syncServices()
                     }
                     if Date().timeIntervalSince(lastRefresh) > 3600 {
                         lastRefresh = Date()
