@@ -30,20 +30,21 @@ extension RegistryHome {
         return try keyring.load()
     }
 
-    func zoneConfiguration(zone: String) throws -> ZoneConfiguration {
-        try ZoneConfiguration(apex: try DNSName(zone.hasSuffix(".") ? zone : zone + "."))
+    func zoneConfiguration(zone: String, revocationBound: UInt32 = 300) throws -> ZoneConfiguration {
+        try ZoneConfiguration(
+            apex: try DNSName(zone.hasSuffix(".") ? zone : zone + "."), revocationBound: revocationBound)
     }
 
     /// A publisher that derives the zone from `store` and signs it with the registry's keys.
     func zonePublisher(
         store: any RegistryStore, pki: RegistryPKI, zone: String, keys: ZoneKeys, sink: (any ZoneSink)?,
-        persistSerial: Bool = true, logger: Logger
+        persistSerial: Bool = true, revocationBound: UInt32 = 300, logger: Logger
     ) throws -> ZonePublisher {
         let root = try Self.der(pki.hierarchy.root.certificate)
         let issuing = try pki.hierarchy.issuing.sorted { $0.key < $1.key }.map { try Self.der($0.value.certificate) }
         let facts = RegistryZoneFacts(store: store, caCertificates: { (root, issuing) })
         return ZonePublisher(
-            records: ZoneRecords(configuration: try zoneConfiguration(zone: zone)), facts: facts, keys: keys,
+            records: ZoneRecords(configuration: try zoneConfiguration(zone: zone, revocationBound: revocationBound)), facts: facts, keys: keys,
             serialFile: persistSerial ? zoneSerialFile : nil, sink: sink, logger: logger)
     }
 

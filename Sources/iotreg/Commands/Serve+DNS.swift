@@ -13,9 +13,9 @@ extension Serve {
     /// so the SPKI pin that payloads carry stays valid across restarts.
     static func startDNS(
         dns: ListenAddress, dot: ListenAddress, zone: SignedZone, publisher: ZonePublisher, home: RegistryHome,
-        logger: Logger
-    ) async throws -> DNSServer? {
-        guard !dns.isOff || !dot.isOff else { return nil }
+        announce: Bool = true, logger: Logger
+    ) async throws -> (DNSServer?, (udp: Int?, tls: Int?)) {
+        guard !dns.isOff || !dot.isOff else { return (nil, (nil, nil)) }
         var configuration = DNSServer.Configuration()
         if !dot.isOff {
             let identity = try home.dotIdentity()
@@ -27,10 +27,12 @@ extension Serve {
             udpTCP: dns.isOff ? nil : .init(host: dns.host, port: dns.port),
             dot: dot.isOff ? nil : .init(host: dot.host, port: dot.port))
         await publisher.attach(DNSServerSink(server: server, logger: logger))
-        if let port = ports.udp { print("iotreg serving DNS for \(zone.apex) on \(dns.host):\(port) (UDP and TCP)") }
-        if let port = ports.tls { print("iotreg serving DNS over TLS on \(dot.host):\(port)") }
-        flushStandardOutput()
-        return server
+        if announce {
+            if let port = ports.udp { print("iotreg serving DNS for \(zone.apex) on \(dns.host):\(port) (UDP and TCP)") }
+            if let port = ports.tls { print("iotreg serving DNS over TLS on \(dot.host):\(port)") }
+            flushStandardOutput()
+        }
+        return (server, (ports.udp, ports.tls))
     }
 }
 

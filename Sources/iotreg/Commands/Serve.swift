@@ -14,6 +14,7 @@ import RegistryCore
 import RegistryProvisioning
 import RegistryStoreSQLite
 import ServiceLifecycle
+import UnixSignals
 
 /// A listen address `host:port`, or `off`.
 struct ListenAddress: ExpressibleByArgument, CustomStringConvertible {
@@ -68,84 +69,20 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "iotreg")
         logger.logLevel = .info
-        let home = RegistryHome(path: options.data)
-        if !home.isInitialised {
-            guard home.isEmptyOrMissing else {
-                throw CLIError("\(home.directory.path) exists but is not a registry folder; choose another --data")
-            }
-            let token = try await home.initialise(zone: "iotregistry.test.", database: options.database)
-            print("Registry created in \(home.directory.path); operator token (also in \(home.tokenURL.path)):")
-            print(token.secret)
-        }
-        let settings = try home.settings()
-        let store = try await home.openStore(databaseURL: options.database ?? settings.database)
-        let configuration = RegistryConfiguration(
-            transferPolicy: transferWindow > 0 ? .window(seconds: transferWindow) : .immediate)
-        if !home.hasCA {
-            try home.createCA(zone: settings.zone, publicURL: "http://\(http.isOff ? "127.0.0.1:8080" : http.description)")
-            logger.info("created the registry CA in \(home.caDirectory.path)")
-        }
-        let pki = try home.loadPKI(zone: settings.zone)
-        let registry = Registry(store: store, configuration: configuration, pki: pki)
-        let zonePublisher = try home.zonePublisher(
-            store: store, pki: pki, zone: settings.zone, keys: try home.zoneKeys(create: true), sink: nil,
+        let node = try await RegistryNode.start(
+            home: RegistryHome(path: options.data),
+            options: .init(
+                http: http, dns: dns, dot: dot, epp: epp, est: est, transferWindow: transferWindow,
+                database: options.database),
             logger: logger)
-        let zone = try await zonePublisher.rebuild()
-        logger.info("zone \(zone.apex) signed: \(zone.nameCount) names, serial \(zone.serial)")
-        let scheduler = JobScheduler(registry: registry, logger: logger)
-        try await scheduler.resumeUnfinished()
-
-        let prometheus = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
-
-        let dnsServer = try await Self.startDNS(
-            dns: dns, dot: dot, zone: zone, publisher: zonePublisher, home: home, logger: logger)
-        guard !http.isOff else { throw CLIError("nothing to serve: --http off") }
-        let router = buildRouter(
-            registry: registry, scheduler: scheduler,
-            options: RegistryAPIOptions(
-                metrics: { prometheus.emitToString() },
-                health: { (try? await store.auditHead()) != nil }))
-        let payloadBuilder = PayloadBuilder(
-            registry: registry, signer: try home.payloadSigner(pki: pki),
-            settings: try home.payloadSettings(
-                zone: settings.zone, dotHost: dot.isOff ? "127.0.0.1" : dot.host, dotPort: dot.isOff ? 853 : dot.port,
-                wifi: nil),
-            logger: logger)
-        var services: [any Service] = [
-            TransferSweeper(registry: registry, logger: logger), ZoneFollower(publisher: zonePublisher, logger: logger),
-            PayloadFollower(builder: payloadBuilder, logger: logger),
-        ]
-        if !est.isOff {
-            let isIP = est.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
-            let tls = try ESTTLSListener.configuration(
-                registry: registry, dnsNames: isIP ? ["localhost"] : [est.host, "localhost"],
-                ipAddresses: isIP ? [est.host] : ["127.0.0.1"])
-            let estRouter = buildRouter(registry: registry, scheduler: scheduler)
-            services.append(
-                Application(
-                    router: estRouter, server: try .tls(.http1(), configuration: tls),
-                    configuration: .init(address: .hostname(est.host, port: est.port), serverName: "iotreg-est"),
-                    onServerRunning: { channel in
-                        let port = channel.localAddress?.port ?? 0
-                        print("iotreg serving EST over TLS on https://\(est.host):\(port)/.well-known/est/")
-                        flushStandardOutput()
-                    }, logger: logger))
-        }
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(http.host, port: http.port), serverName: "iotreg"),
-            services: services,
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                print("iotreg serving REST on http://\(http.host):\(port) (data \(home.directory.path))")
-                flushStandardOutput()
-            },
-            logger: logger)
-        let eppServer = try await Self.startEPP(on: epp, registry: registry, home: home, logger: logger)
-        try await app.runService()
-        try await eppServer?.stop()
-        await dnsServer?.stop()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: node.services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch is CancellationError {}
+        await node.stopListeners()
     }
 }
 

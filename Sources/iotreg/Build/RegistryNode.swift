@@ -1,0 +1,166 @@
+import DNSSEC
+import DNSServer
+import EPPServer
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import Metrics
+import Prometheus
+import RegistryAPI
+import RegistryCore
+import RegistryProvisioning
+import RegistryZone
+import ServiceLifecycle
+
+/// One running registry: store, CA, zone publisher and DNS server, payload builder, REST (and EST, EPP) listeners.
+///
+/// `iotreg serve` runs one until a signal; `iotreg demo` runs one in process beside its sample ASPs and MNO.
+final class RegistryNode: Sendable {
+    struct Options {
+        var http: ListenAddress
+        var dns: ListenAddress
+        var dot: ListenAddress
+        var epp: ListenAddress
+        var est: ListenAddress
+        var transferWindow: Int = 0
+        /// TLSA and negative TTL: how soon a revocation is visible everywhere (seconds).
+        var revocationBound: UInt32 = 300
+        /// The DoT address payloads name when `dot` is off (the operator's own resolver).
+        var payloadResolver: (host: String, port: Int) = ("127.0.0.1", 853)
+        var wifi: (ssid: String, passphrase: String)?
+        var database: String?
+        var bootstrapMetrics = true
+        var announce = true
+    }
+
+    let home: RegistryHome
+    let registry: Registry
+    let pki: RegistryPKI
+    let zonePublisher: ZonePublisher
+    let payloadBuilder: PayloadBuilder
+    let dnsServer: DNSServer?
+    let eppServer: EPPServer?
+    /// The REST application and every background service (transfer sweeper, zone follower, payload builder, EST).
+    let services: [any Service]
+    let dnsPorts: (udp: Int?, tls: Int?)
+
+    private init(
+        home: RegistryHome, registry: Registry, pki: RegistryPKI, zonePublisher: ZonePublisher,
+        payloadBuilder: PayloadBuilder, dnsServer: DNSServer?, eppServer: EPPServer?, services: [any Service],
+        dnsPorts: (udp: Int?, tls: Int?)
+    ) {
+        self.home = home
+        self.registry = registry
+        self.pki = pki
+        self.zonePublisher = zonePublisher
+        self.payloadBuilder = payloadBuilder
+        self.dnsServer = dnsServer
+        self.eppServer = eppServer
+        self.services = services
+        self.dnsPorts = dnsPorts
+    }
+
+    /// Opens (creating when empty) the registry in `home` and starts its DNS and EPP listeners; the REST
+    /// application is in ``services``, to be run by the caller. `onHTTP` is called with the bound REST port.
+    static func start(
+        home: RegistryHome, options: Options, logger: Logger, onHTTP: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws -> RegistryNode {
+        if !home.isInitialised {
+            guard home.isEmptyOrMissing else {
+                throw CLIError("\(home.directory.path) exists but is not a registry folder; choose another --data")
+            }
+            let token = try await home.initialise(zone: "iotregistry.test.", database: options.database)
+            if options.announce {
+                print("Registry created in \(home.directory.path); operator token (also in \(home.tokenURL.path)):")
+                print(token.secret)
+            }
+        }
+        let settings = try home.settings()
+        let store = try await home.openStore(databaseURL: options.database ?? settings.database)
+        let configuration = RegistryConfiguration(
+            transferPolicy: options.transferWindow > 0 ? .window(seconds: options.transferWindow) : .immediate)
+        let http = options.http
+        if !home.hasCA {
+            try home.createCA(
+                zone: settings.zone, publicURL: "http://\(http.isOff ? "127.0.0.1:8080" : http.description)")
+            logger.info("created the registry CA in \(home.caDirectory.path)")
+        }
+        let pki = try home.loadPKI(zone: settings.zone)
+        let registry = Registry(store: store, configuration: configuration, pki: pki)
+        let zonePublisher = try home.zonePublisher(
+            store: store, pki: pki, zone: settings.zone, keys: try home.zoneKeys(create: true), sink: nil,
+            revocationBound: options.revocationBound, logger: logger)
+        let zone = try await zonePublisher.rebuild()
+        logger.info("zone \(zone.apex) signed: \(zone.nameCount) names, serial \(zone.serial)")
+        let scheduler = JobScheduler(registry: registry, logger: logger)
+        try await scheduler.resumeUnfinished()
+
+        let prometheus = PrometheusCollectorRegistry()
+        if options.bootstrapMetrics { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus)) }
+
+        let (dnsServer, dnsPorts) = try await Serve.startDNS(
+            dns: options.dns, dot: options.dot, zone: zone, publisher: zonePublisher, home: home,
+            announce: options.announce, logger: logger)
+        guard !http.isOff else { throw CLIError("nothing to serve: --http off") }
+        let resolver = options.dot.isOff ? options.payloadResolver : (options.dot.host, dnsPorts.tls ?? options.dot.port)
+        let payloadBuilder = PayloadBuilder(
+            registry: registry, signer: try home.payloadSigner(pki: pki),
+            settings: try home.payloadSettings(
+                zone: settings.zone, dotHost: resolver.0, dotPort: resolver.1, wifi: options.wifi.map { ($0.ssid, $0.passphrase) }),
+            logger: logger)
+        let router = buildRouter(
+            registry: registry, scheduler: scheduler,
+            options: RegistryAPIOptions(
+                metrics: { prometheus.emitToString() },
+                health: { (try? await store.auditHead()) != nil }))
+        var background: [any Service] = [
+            TransferSweeper(registry: registry, logger: logger), ZoneFollower(publisher: zonePublisher, logger: logger),
+            PayloadFollower(builder: payloadBuilder, logger: logger),
+        ]
+        let est = options.est
+        if !est.isOff {
+            let isIP = est.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
+            let tls = try ESTTLSListener.configuration(
+                registry: registry, dnsNames: isIP ? ["localhost"] : [est.host, "localhost"],
+                ipAddresses: isIP ? [est.host] : ["127.0.0.1"])
+            let estRouter = buildRouter(registry: registry, scheduler: scheduler)
+            let announce = options.announce
+            background.append(
+                Application(
+                    router: estRouter, server: try .tls(.http1(), configuration: tls),
+                    configuration: .init(address: .hostname(est.host, port: est.port), serverName: "iotreg-est"),
+                    onServerRunning: { channel in
+                        let port = channel.localAddress?.port ?? 0
+                        if announce {
+                            print("iotreg serving EST over TLS on https://\(est.host):\(port)/.well-known/est/")
+                            flushStandardOutput()
+                        }
+                    }, logger: logger))
+        }
+        let announce = options.announce
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(http.host, port: http.port), serverName: "iotreg"),
+            services: background,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                if announce {
+                    print("iotreg serving REST on http://\(http.host):\(port) (data \(home.directory.path))")
+                    flushStandardOutput()
+                }
+                onHTTP(port)
+            },
+            logger: logger)
+        let eppServer = try await Serve.startEPP(on: options.epp, registry: registry, home: home, logger: logger)
+        return RegistryNode(
+            home: home, registry: registry, pki: pki, zonePublisher: zonePublisher, payloadBuilder: payloadBuilder,
+            dnsServer: dnsServer, eppServer: eppServer, services: [app], dnsPorts: dnsPorts)
+    }
+
+    /// Stops the listeners this node started itself (the services stop with their service group).
+    func stopListeners() async {
+        try? await eppServer?.stop()
+        await dnsServer?.stop()
+    }
+}
