@@ -134,6 +134,38 @@ import X509
         #expect(try await esim.deliver(payload: try payload(6)).payload.sequence == 6)
     }
 
+    /// Deterministic mutations of a good payload (one to three bytes changed, or cut short): each one is refused with
+    /// a DeviceKitError, nothing traps, and the eSIM keeps its payload.
+    @Test func mutatedPayloadsAreRefusedWithoutTrapping() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let esim = try makeESIM()
+        let (certificate, held) = try await activate(esim, sequence: 1)
+        let good = try registry.signedPayload(
+            eid: eid, sequence: 2, deviceCertificate: certificate, keyAgreementKey: await esim.keyAgreementPublicKey())
+        var rng = SplitMix64(state: 0x5EED_0005)
+        for round in 0..<300 {
+            var bytes = good
+            if round % 10 == 9 {
+                bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &rng)))
+            } else {
+                for _ in 0...Int.random(in: 0...2, using: &rng) {
+                    let index = Int.random(in: 0..<bytes.count, using: &rng)
+                    var value = UInt8.random(in: 0...255, using: &rng)
+                    if value == bytes[index] { value ^= 0x01 }
+                    bytes[index] = value
+                }
+            }
+            do {
+                _ = try await esim.deliver(payload: bytes)
+                Issue.record("mutation \(round) was accepted")
+            } catch is DeviceKitError {
+            } catch {
+                Issue.record("mutation \(round): unexpected \(error)")
+            }
+        }
+        #expect(try await esim.signedPayload() == held)
+    }
+
     @Test func reKeyKeepsTheOldKeyUntilAPayloadNamesTheNewOne() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let esim = try makeESIM()

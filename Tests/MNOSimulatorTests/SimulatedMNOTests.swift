@@ -35,7 +35,9 @@ import X509
         let esim = try await mno.addDevice(eid: eid)
         let task = await channel.enqueue(.generateKey, eid: eid)
         await mno.start()
-        let stats = try await mno.until(timeout: .seconds(60)) { $0.succeeded(.deliverPayload) >= 1 }
+        let stats = try await mno.until(timeout: .seconds(60)) {
+            $0.succeeded(.deliverPayload) >= 1 && $0.statusReports >= 1
+        }
         await mno.stop()
         #expect(stats.succeeded(.generateKey) == 1)
         #expect(stats.certificatesInstalled == 1)
@@ -55,6 +57,22 @@ import X509
         #expect(await channel.device(eid)?.deliveredSequence == 1)
         #expect(try await esim.activeSignatureContainer() == 1)
         #expect(await channel.status(eid) == [.online])
+    }
+
+    @Test func aDeviceAddedWhileRunningIsReportedOnlineAndServed() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let mno = try makeMNO()
+        await mno.start()
+        _ = try await mno.until(timeout: .seconds(60)) { _ in true }
+        try await mno.addDevices([testEID(5), testEID(6)])
+        await channel.enqueue(.generateKey, eid: testEID(6))
+        let stats = try await mno.until(timeout: .seconds(60)) {
+            $0.statusReports >= 2 && $0.succeeded(.deliverPayload) >= 1
+        }
+        await mno.stop()
+        #expect(stats.statusReportFailures == 0)
+        #expect(await channel.status(testEID(5)) == [.online])
+        #expect(await channel.status(testEID(6)) == [.online])
     }
 
     @Test func refusedPayloadsAreReportedWithTheESIMReason() async throws {
@@ -189,7 +207,9 @@ import X509
         try await mno.addDevices(eids)
         for eid in eids { await channel.enqueue(.generateKey, eid: eid) }
         await mno.start()
-        let stats = try await mno.until(timeout: .seconds(300)) { $0.succeeded(.deliverPayload) >= 100 }
+        let stats = try await mno.until(timeout: .seconds(300)) {
+            $0.succeeded(.deliverPayload) >= 100 && $0.statusReports >= 100
+        }
         await mno.stop()
         #expect(stats.succeeded(.generateKey) == 100)
         #expect(stats.failed.isEmpty)

@@ -16,6 +16,17 @@ func der(_ certificate: Certificate) throws -> [UInt8] {
     return serializer.serializedBytes
 }
 
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 /// The `n`-th test EID: 32 digits.
 func testEID(_ n: Int) -> String {
     let digits = String(n)

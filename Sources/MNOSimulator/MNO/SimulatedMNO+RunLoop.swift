@@ -21,26 +21,19 @@ extension SimulatedMNO {
 
     /// Polls the task queue and works on tasks until ``stop()`` (or the calling task is cancelled).
     ///
-    /// Each turn: report new eSIMs `online`; ask for as many tasks as there are free slots, long-polling only when
+    /// New eSIMs are reported `online` alongside (``addDevice(eid:)`` while running does the same). Each turn: ask for as many tasks as there are free slots, long-polling only when
     /// idle; start each task on its eSIM; when every slot is busy (or nothing new came), wait for one to finish.
     /// Failed polls are retried with backoff; 401/403 stops the loop (the token is wrong: retrying cannot help).
     public func run() async {
         guard !running else { return }
         running = true
         defer { running = false }
+        scheduleOnlineReports()
         let concurrency = configuration.concurrency
         await withTaskGroup(of: Void.self) { group in
             var inFlight = 0
             var pollFailures = 0
             while !stopping, !Task.isCancelled {
-                if configuration.reportOnline {
-                    let unreported = fleet.keys.filter { !reportedOnline.contains($0) }.sorted()
-                    for eid in unreported.prefix(concurrency - inFlight) {
-                        reportedOnline.insert(eid)
-                        group.addTask { await self.reportOnline(eid) }
-                        inFlight += 1
-                    }
-                }
                 if inFlight >= concurrency {
                     await group.next()
                     inFlight -= 1

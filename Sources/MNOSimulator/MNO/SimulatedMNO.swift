@@ -28,6 +28,8 @@ public actor SimulatedMNO {
     var stats = Stats()
     var waiters: [UUID: Waiter] = [:]
     var running = false
+    /// Background batches of `online` reports still going.
+    var reporting = 0
     var stopping = false
     var loop: Task<Void, Never>?
     var poll: Task<MNOTaskPage, any Error>?
@@ -70,9 +72,22 @@ public actor SimulatedMNO {
 
     /// Puts eSIM `eid` on the network: personalised now, or the one already in the directory.
     ///
-    /// A running MNO reports it `online` on its next turn.
+    /// A running MNO reports it `online` at once (in the background); otherwise ``run()`` does when it starts.
     @discardableResult
     public func addDevice(eid: String) throws -> SimulatedESIM {
+        let esim = try insert(eid)
+        if running { scheduleOnlineReports() }
+        return esim
+    }
+
+    /// ``addDevice(eid:)`` for each EID.
+    public func addDevices(_ eids: some Sequence<String>) throws {
+        defer { if running { scheduleOnlineReports() } }
+        for eid in eids { try insert(eid) }
+    }
+
+    @discardableResult
+    private func insert(_ eid: String) throws -> SimulatedESIM {
         if let existing = fleet[eid] { return existing }
         let esim: SimulatedESIM
         if FileManager.default.fileExists(atPath: SimulatedESIM.stateFile(eid: eid, in: directory).path) {
@@ -82,11 +97,6 @@ public actor SimulatedMNO {
         }
         fleet[eid] = esim
         return esim
-    }
-
-    /// ``addDevice(eid:)`` for each EID.
-    public func addDevices(_ eids: some Sequence<String>) throws {
-        for eid in eids { try addDevice(eid: eid) }
     }
 
     /// The eSIM with `eid`, if it is on this network.
@@ -104,6 +114,30 @@ public actor SimulatedMNO {
     public func report(_ status: EUICCStatus, for eid: String) async throws {
         try await retrying { try await self.channel.reportStatus(eid: eid, status: status) }
         stats.statusReports += 1
+        checkWaiters()
+    }
+
+    /// Reports `online`, in the background with bounded concurrency, every eSIM not reported yet.
+    func scheduleOnlineReports() {
+        guard configuration.reportOnline else { return }
+        let eids = fleet.keys.filter { !reportedOnline.contains($0) }.sorted()
+        guard !eids.isEmpty else { return }
+        reportedOnline.formUnion(eids)
+        let width = configuration.concurrency
+        reporting += 1
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                for (index, eid) in eids.enumerated() {
+                    if index >= width { await group.next() }
+                    group.addTask { await self.reportOnline(eid) }
+                }
+            }
+            await self.reportingDone()
+        }
+    }
+
+    func reportingDone() {
+        reporting -= 1
         checkWaiters()
     }
 
