@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "PKI", targets: ["PKI"]),
         .library(name: "Payload", targets: ["Payload"]),
         .library(name: "DeviceKit", targets: ["DeviceKit"]),
+        .library(name: "MNOSimulator", targets: ["MNOSimulator"]),
         .library(name: "RegistryCore", targets: ["RegistryCore"]),
         .library(name: "RegistryTesting", targets: ["RegistryTesting"]),
         .library(name: "EPP", targets: ["EPP"]),
@@ -91,6 +92,14 @@ let package = Package(
         ),
 
         .executableTarget(name: "bench-payload", dependencies: ["Payload", crypto], swiftSettings: swiftSettings),
+        .target(
+            name: "MNOSimulator",
+            dependencies: [
+                "DeviceKit", "Payload", crypto, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: level 2: the registry
         .target(
@@ -287,6 +296,15 @@ let package = Package(
             name: "DeviceKitTests",
             dependencies: [
                 "DeviceKit", "Payload", "PeerTesting", crypto, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MNOSimulatorTests",
+            dependencies: [
+                "MNOSimulator", "DeviceKit", "Payload", "PKI", "PeerTesting", crypto,
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: swiftSettings
