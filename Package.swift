@@ -256,6 +256,8 @@ let package = Package(
             dependencies: [
                 "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres", "RegistryAPI", "PKI", "RegistryZone",
                 "DNSSEC", "DNSWire", "EPPServer", "DNSServer", "RegistryProvisioning", "Payload", crypto,
+                "MNOSimulator", "ASPKit", "DeviceAgent", "DANE",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -37,11 +37,16 @@ public final class SampleASPServer: Sendable {
         public var port: Int
         /// Whether devices are checked against DNS (off only for benchmarks).
         public var daneChecks: Bool
+        /// Whether this service serves the device (its own customer list, or the registry's answer for its token):
+        /// DANE proves who the device is, this decides whether it is ours. A device that moved to another ASP
+        /// still proves its identity, and is turned away here with `REFUSED not-sponsored`.
+        public var sponsors: (@Sendable (String) async -> Bool)?
 
         public init(
             name: String, certificateChain: [[UInt8]], privateKey: NIOSSLPrivateKey, host: String = "127.0.0.1",
-            port: Int = 0, daneChecks: Bool = true
+            port: Int = 0, daneChecks: Bool = true, sponsors: (@Sendable (String) async -> Bool)? = nil
         ) {
+            self.sponsors = sponsors
             self.name = name
             self.certificateChain = certificateChain
             self.privateKey = privateKey
@@ -82,6 +87,7 @@ public final class SampleASPServer: Sendable {
         let name = configuration.name
         let zone = authenticator.zone
         let state = self.state
+        let sponsors = configuration.sponsors
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -98,7 +104,7 @@ public final class SampleASPServer: Sendable {
                             })
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHandler(
-                        TelemetrySessionHandler(name: name, zone: zone, state: state))
+                        TelemetrySessionHandler(name: name, zone: zone, state: state, sponsors: sponsors))
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()
@@ -130,12 +136,17 @@ public final class SampleASPServer: Sendable {
         let name: String
         let zone: DNSName
         let state: NIOLockedValueBox<State>
+        let sponsors: (@Sendable (String) async -> Bool)?
         var eid: String?
         var greeted = false
         var buffer = ByteBuffer()
         static let maxLine = 4096
 
-        init(name: String, zone: DNSName, state: NIOLockedValueBox<State>) {
+        init(
+            name: String, zone: DNSName, state: NIOLockedValueBox<State>,
+            sponsors: (@Sendable (String) async -> Bool)? = nil
+        ) {
+            self.sponsors = sponsors
             self.name = name
             self.zone = zone
             self.state = state
@@ -179,8 +190,27 @@ public final class SampleASPServer: Sendable {
                     reply("ERR the EID is not the one in your certificate", context: context)
                     return
                 }
-                greeted = true
-                reply("WELCOME \(name) \(eid)", context: context)
+                guard let sponsors else {
+                    greeted = true
+                    reply("WELCOME \(name) \(eid)", context: context)
+                    return
+                }
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let name = name
+                let loop = context.eventLoop
+                Task {
+                    let ours = await sponsors(eid)
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        if ours {
+                            handler.greeted = true
+                            handler.reply("WELCOME \(name) \(eid)", context: context)
+                        } else {
+                            handler.reply("REFUSED not-sponsored \(eid)", context: context)
+                            context.close(promise: nil)
+                        }
+                    }
+                }
             case "TELEMETRY":
                 guard greeted, let eid else {
                     reply("ERR say HELLO first", context: context)

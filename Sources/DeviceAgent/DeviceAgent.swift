@@ -102,8 +102,11 @@ public final class DeviceAgent: Sendable {
     /// - Parameters:
     ///   - connectHost: the address to dial for the ASP (the demo runs everything on 127.0.0.1).
     ///   - resolverHost: overrides the resolver address (tests); the pin still applies.
+    ///   - keyID: the signature container holding the key the payload's certificate names.
+    ///   - asp: another service to dial than the payload's (to show that a device moved away is refused).
     public convenience init(
-        payload: RegistryPayload, iotSafe: IoTSafeClient, connectHost: String? = nil, resolverHost: String? = nil,
+        payload: RegistryPayload, iotSafe: IoTSafeClient, keyID: UInt8 = IoTSafePersonalisation.clientKeyID,
+        connectHost: String? = nil, resolverHost: String? = nil, asp: (fqdn: String, port: Int)? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {
         let dot = DNSOverTLSClient(
@@ -120,9 +123,9 @@ public final class DeviceAgent: Sendable {
                         digestType: DigestType(rawValue: a.digestType), digest: a.digest)))
         }
         try self.init(
-            aspFQDN: payload.asp.fqdn, aspPort: Int(payload.asp.port), connectHost: connectHost,
-            certificateChain: [payload.device.certificate, payload.device.issuingCA],
-            identity: payload.device.dnsName, iotSafe: iotSafe,
+            aspFQDN: asp?.fqdn ?? payload.asp.fqdn, aspPort: asp?.port ?? Int(payload.asp.port),
+            connectHost: connectHost, certificateChain: [payload.device.certificate, payload.device.issuingCA],
+            identity: payload.device.dnsName, iotSafe: iotSafe, keyID: keyID,
             resolver: ValidatingResolver(trustAnchors: anchors, transport: dot), eventLoopGroup: eventLoopGroup)
     }
 

@@ -3,18 +3,18 @@ extension SimulatedMNO {
     public struct Configuration: Sendable {
         /// Tasks (and status reports) worked on at once; also the largest page asked for.
         public var concurrency: Int
-        /// The `wait` of `GET /v1/mno/tasks` when idle (0-30 seconds).
+        /// The `wait` of `GET /v1/mno/tasks` when idle (0-5 seconds, the registry's bound).
         public var longPollSeconds: Int
         /// How transient registry failures are retried.
         public var retry: RetryPolicy
         /// Whether each eSIM's first appearance is reported as eUICC status `online`.
         public var reportOnline: Bool
 
-        public init(concurrency: Int = 32, longPollSeconds: Int = 20, retry: RetryPolicy = .init(),
+        public init(concurrency: Int = 32, longPollSeconds: Int = 5, retry: RetryPolicy = .init(),
             reportOnline: Bool = true)
         {
             self.concurrency = max(1, concurrency)
-            self.longPollSeconds = min(max(longPollSeconds, 0), 30)
+            self.longPollSeconds = min(max(longPollSeconds, 0), 5)
             self.retry = retry
             self.reportOnline = reportOnline
         }

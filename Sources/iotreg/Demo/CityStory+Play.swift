@@ -1,0 +1,240 @@
+import ASPKit
+import DeviceAgent
+import Foundation
+import MNOSimulator
+import PKI
+import Payload
+import RegistryCore
+
+extension CityStory {
+    /// Plays every step; a failed step is recorded and the story goes on where it still can.
+    func play() async -> DemoReport {
+        do {
+            try await playSteps()
+        } catch {
+            report.steps.append(.init(name: "(aborted)", devices: 0, seconds: 0, passed: false, detail: "\(error)"))
+        }
+        return report
+    }
+
+    private func playSteps() async throws {
+        print("iotreg demo: \(count) parking meters, registry on \(baseURL.absoluteString), DoT on 127.0.0.1:\(dotPort)")
+        var start = ContinuousClock.now
+        let parko = try await onboardASP("ParkoServ", label: "parkoserv")
+        let carPark = try await onboardASP("CarParkServ", label: "carparkserv")
+        let city = try await onboard("owners", "City of Ottawa")
+        let operatorMNO = try await onboard("mnos", "Rogers")
+        report.record(
+            "onboarding (2 ASPs, city, MNO)", devices: 0, since: start, passed: true,
+            "ParkoServ :\(parko.port), CarParkServ :\(carPark.port)")
+
+        // 1. Procurement: the city receives the meters' eSIM identities.
+        start = ContinuousClock.now
+        eids = try (0..<count).map { n in
+            try EID.withCheckDigits(body: "8904903200" + String(format: "%020d", 7_000_000 + n)).digits
+        }
+        let mno = try SimulatedMNO(
+            channel: RESTMNOTaskChannel(baseURL: baseURL, token: operatorMNO.token),
+            directory: folder.appendingPathComponent("esims"), registryRoot: node.pki.hierarchy.root.certificate,
+            configuration: .init(concurrency: 64, longPollSeconds: 1))
+        try await mno.addDevices(eids)
+        await mno.start()
+        report.record("1 procurement (eSIMs made)", devices: count, since: start, passed: true, "")
+
+        // 2. Cloud registration: the city hands ParkoServ its meter list (the seed's CSV columns and ours).
+        start = ContinuousClock.now
+        let items: [[String: Any]] = eids.enumerated().map { index, eid in
+            [
+                "eid": eid, "iccid": (try? ICCID.withCheckDigit(body: "898812345" + String(format: "%010d", index)).digits) ?? "",
+                "model": "SParkometer", "serial": "SPK-\(index)", "firmwareVersion": "1.1",
+            ]
+        }
+        report.record("2 cloud registration", devices: count, since: start, passed: true, "city -> ParkoServ")
+
+        // 3. Registry registration: ParkoServ registers the meters in one bulk job.
+        start = ContinuousClock.now
+        let created = try await runJob(
+            token: parko.token, ["operation": "create", "owner": city.id, "mno": operatorMNO.id, "items": items],
+            title: "registering")
+        report.record("3 registry registration", devices: created, since: start, passed: created == count, "bulk job")
+
+        // 4. Activation: key pair on the eSIM, CSR through the MNO, certificate, zone, payload delivered.
+        start = ContinuousClock.now
+        let activated = try await runJob(
+            token: parko.token, ["operation": "activate", "items": eids.map { ["eid": $0] }], title: "activating")
+        let delivered = try await waitForDeliveries(mno, total: count, title: "provisioning over the air")
+        report.record(
+            "4 activation + payload OTA", devices: delivered, since: start,
+            passed: activated == count && delivered >= count, "key, CSR, certificate, payload, receipt")
+
+        // 5. Connection: each meter connects to ParkoServ; both sides check DANE.
+        start = ContinuousClock.now
+        let connected = await connectAll(mno, expect: parko, title: "connecting to ParkoServ")
+        report.record(
+            "5 connection (DANE mTLS)", devices: connected.ok, since: start, passed: connected.ok == count,
+            connected.firstError)
+
+        // 6. Transfer: the city moves every meter to CarParkServ with one authorisation.
+        start = ContinuousClock.now
+        let code = try await api(city.token).send("POST", "/v1/transfer-codes", json: ["eids": eids]) as? [String: Any]
+        guard let authCode = code?["authCode"] as? String else { throw CLIError("no transfer code issued") }
+        let moved = try await runJob(
+            token: carPark.token, ["operation": "transfer", "authCode": authCode, "items": eids.map { ["eid": $0] }],
+            title: "transferring")
+        let redelivered = try await waitForDeliveries(mno, total: 2 * count, title: "new payloads over the air")
+        let reconnected = await connectAll(mno, expect: carPark, title: "connecting to CarParkServ")
+        report.record(
+            "6 transfer -> reconnected", devices: reconnected.ok, since: start,
+            passed: moved == count && redelivered >= 2 * count && reconnected.ok == count,
+            "zero touch" + (reconnected.firstError.isEmpty ? "" : "; " + reconnected.firstError))
+
+        // 6b. No meter can still use ParkoServ.
+        start = ContinuousClock.now
+        let strays = await connectAll(mno, expect: parko, override: parko, title: "trying ParkoServ again")
+        report.record(
+            "6b old ASP refuses moved meters", devices: count - strays.ok, since: start, passed: strays.ok == 0,
+            strays.ok == 0 ? "REFUSED not-sponsored" : "\(strays.ok) still admitted")
+
+        // 7. Deactivation: a few meters are deactivated; nobody admits them once the TTL has passed.
+        start = ContinuousClock.now
+        let victims = Array(eids.suffix(deactivateCount))
+        var kept: [String: (RegistryPayload, UInt8)] = [:]
+        for eid in victims {
+            guard let esim = await mno.device(eid), let payload = try await esim.currentPayload(),
+                let keyID = try await esim.activeSignatureContainer()
+            else { continue }
+            kept[eid] = (payload, keyID)
+            _ = try await api(carPark.token).send("POST", "/v1/devices/\(eid)/deactivate")
+        }
+        let wiped = try await waitFor(mno, title: "wiping eSIMs", total: victims.count) { $0.succeeded(.wipe) }
+        try await Task.sleep(for: .seconds(Int(revocationBound) + 1))
+        var admitted = 0
+        for (eid, (payload, keyID)) in kept {
+            guard let esim = await mno.device(eid) else { continue }
+            if (try? await esim.currentPayload()) != nil { admitted += 1 }  // the payload must be gone
+            for service in [carPark, parko] {
+                // A rogue replay of the old identity: the key is still in the eSIM, the names are gone from DNS.
+                if await attempt(payload: payload, esim: esim, keyID: keyID, to: service, selfAttest: false) == nil {
+                    admitted += 1
+                }
+            }
+        }
+        report.record(
+            "7 deactivation enforced", devices: victims.count, since: start,
+            passed: wiped >= victims.count && admitted == 0 && kept.count == victims.count,
+            admitted == 0 ? "payload wiped; refused by both ASPs (NXDOMAIN)" : "\(admitted) attempts admitted")
+        await mno.stop()
+        await parko.server.stop()
+        await carPark.server.stop()
+    }
+
+    // MARK: - steps' helpers
+
+    /// Submits a bulk job and waits for it, with a progress bar; returns the items that succeeded.
+    func runJob(token: String, _ body: [String: Any], title: String) async throws -> Int {
+        let job = try await api(token).send("POST", "/v1/jobs", json: body) as? [String: Any]
+        guard let id = job?["id"] as? String else { throw CLIError("the job was not accepted: \(job ?? [:])") }
+        let bar = ProgressBar(title: title, total: count)
+        while true {
+            let status = try await api(token).send("GET", "/v1/jobs/\(id)") as? [String: Any] ?? [:]
+            let processed = status["processed"] as? Int ?? 0
+            bar.show(processed)
+            if status["status"] as? String == "completed" {
+                bar.finish(processed)
+                return status["succeeded"] as? Int ?? 0
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    func waitForDeliveries(_ mno: SimulatedMNO, total: Int, title: String) async throws -> Int {
+        try await waitFor(mno, title: title, total: total) { $0.succeeded(.deliverPayload) }
+    }
+
+    /// Waits until `measure` of the MNO's stats reaches `total` (or stalls for 60 s), showing progress.
+    func waitFor(
+        _ mno: SimulatedMNO, title: String, total: Int, _ measure: @escaping (SimulatedMNO.Stats) -> Int
+    ) async throws -> Int {
+        let bar = ProgressBar(title: title, total: total)
+        var last = -1
+        var stalledSince = ContinuousClock.now
+        while true {
+            let done = measure(await mno.currentStats)
+            bar.show(done)
+            if done >= total {
+                bar.finish(done)
+                return done
+            }
+            if done != last {
+                last = done
+                stalledSince = ContinuousClock.now
+            } else if ContinuousClock.now - stalledSince > .seconds(60) {
+                bar.finish(done)
+                return done
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Connects every meter from its current payload (or to `override`), 32 at a time; counts the `WELCOME`s.
+    func connectAll(_ mno: SimulatedMNO, expect service: Service, override: Service? = nil, title: String) async
+        -> (ok: Int, firstError: String)
+    {
+        let bar = ProgressBar(title: title, total: count)
+        var ok = 0
+        var done = 0
+        var firstError = ""
+        await withTaskGroup(of: String?.self) { group in
+            var next = 0
+            func launch() {
+                guard next < eids.count else { return }
+                let eid = eids[next]
+                next += 1
+                group.addTask {
+                    guard let esim = await mno.device(eid), let payload = try? await esim.currentPayload(),
+                        let keyID = try? await esim.activeSignatureContainer()
+                    else { return "\(eid): no verified payload on the eSIM" }
+                    return await self.attempt(
+                        payload: payload, esim: esim, keyID: keyID, to: override, expect: service.name,
+                        selfAttest: override == nil)
+                }
+            }
+            for _ in 0..<32 { launch() }
+            for await failure in group {
+                done += 1
+                if let failure {
+                    if firstError.isEmpty { firstError = failure }
+                } else {
+                    ok += 1
+                }
+                if done % 10 == 0 { bar.show(done) }
+                launch()
+            }
+        }
+        bar.finish(done)
+        return (ok, override == nil ? firstError : "")
+    }
+
+    /// One meter connects (self-attests first unless told not to), says HELLO, expects WELCOME from `expect`.
+    /// Returns nil on success, else why not.
+    func attempt(
+        payload: RegistryPayload, esim: SimulatedESIM, keyID: UInt8, to service: Service?, expect: String? = nil,
+        selfAttest: Bool
+    ) async -> String? {
+        do {
+            let agent = try DeviceAgent(
+                payload: payload, iotSafe: esim.iotSafe, keyID: keyID, connectHost: "127.0.0.1",
+                asp: service.map { ($0.fqdn, $0.port) })
+            let connection = try await agent.connect(selfAttestation: selfAttest)
+            defer { Task { await connection.close() } }
+            let welcome = try await connection.hello()
+            if let expect, !welcome.hasPrefix("WELCOME \(expect) ") {
+                return "\(esim.eid): welcomed by the wrong ASP: \(welcome)"
+            }
+            try await connection.telemetry("occupancy=1")
+            return nil
+        } catch {
+            return "\(esim.eid): \(error)"
+        }
+    }
+}
