@@ -123,7 +123,12 @@ public enum TLSAMatcher {
         case .fullCertificate: return der
         case .subjectPublicKeyInfo:
             if certificate == nil { certificate = try? Certificate(derEncoded: der) }
-            return certificate.map { Array($0.publicKey.subjectPublicKeyInfoBytes) }
+            // The whole SubjectPublicKeyInfo DER (RFC 6698 §2.1.2), not just the key bits
+            // (`subjectPublicKeyInfoBytes` in swift-certificates is the BIT STRING content only).
+            guard let key = certificate?.publicKey else { return nil }
+            var serializer = DER.Serializer()
+            guard (try? serializer.serialize(key)) != nil else { return nil }
+            return serializer.serializedBytes
         default: return nil
         }
     }
