@@ -247,10 +247,10 @@ public final class DeviceAgent: Sendable {
         do {
             connection.welcome = try await connection.hello()
         } catch let e as DeviceAgentError where e.code == .protocolError {
-            await connection.close()
+            try? await channel.close()  // refused: no BYE, the ASP is already hanging up
             throw e
         } catch {
-            await connection.close()
+            try? await channel.close()
             throw DeviceAgentError(
                 .refusedByASP, "the ASP closed the connection after the handshake (DANE client check failed?): \(error)")
         }

@@ -91,9 +91,11 @@ extension CityStory {
         // 6b. No meter can still use ParkoServ.
         start = ContinuousClock.now
         let strays = await connectAll(mno, expect: parko, override: parko, title: "trying ParkoServ again")
+        let wrongReason = strays.failures.first { !$0.contains("REFUSED not-sponsored") }
         report.record(
-            "6b old ASP refuses moved meters", devices: count - strays.ok, since: start, passed: strays.ok == 0,
-            strays.ok == 0 ? "REFUSED not-sponsored" : "\(strays.ok) still admitted")
+            "6b old ASP refuses moved meters", devices: count - strays.ok, since: start,
+            passed: strays.ok == 0 && wrongReason == nil,
+            strays.ok > 0 ? "\(strays.ok) still admitted" : wrongReason ?? "REFUSED not-sponsored")
 
         // 7. Deactivation: a few meters are deactivated; nobody admits them once the TTL has passed.
         start = ContinuousClock.now
@@ -178,12 +180,13 @@ extension CityStory {
 
     /// Connects every meter from its current payload (or to `override`), 32 at a time; counts the `WELCOME`s.
     func connectAll(_ mno: SimulatedMNO, expect service: Service, override: Service? = nil, title: String) async
-        -> (ok: Int, firstError: String)
+        -> (ok: Int, firstError: String, failures: [String])
     {
         let bar = ProgressBar(title: title, total: count)
         var ok = 0
         var done = 0
         var firstError = ""
+        var failures: [String] = []
         await withTaskGroup(of: String?.self) { group in
             var next = 0
             func launch() {
@@ -203,6 +206,7 @@ extension CityStory {
             for await failure in group {
                 done += 1
                 if let failure {
+                    failures.append(failure)
                     if firstError.isEmpty { firstError = failure }
                 } else {
                     ok += 1
@@ -212,7 +216,7 @@ extension CityStory {
             }
         }
         bar.finish(done)
-        return (ok, override == nil ? firstError : "")
+        return (ok, override == nil ? firstError : "", failures)
     }
 
     /// One meter connects (self-attests first unless told not to), says HELLO, expects WELCOME from `expect`.
@@ -227,7 +231,7 @@ extension CityStory {
                 asp: service.map { ($0.fqdn, $0.port) })
             let connection = try await agent.connect(selfAttestation: selfAttest)
             defer { Task { await connection.close() } }
-            let welcome = try await connection.hello()
+            let welcome = connection.welcome
             if let expect, !welcome.hasPrefix("WELCOME \(expect) ") {
                 return "\(esim.eid): welcomed by the wrong ASP: \(welcome)"
             }
