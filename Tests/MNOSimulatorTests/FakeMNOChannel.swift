@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import SwiftASN1
 import MNOSimulator
+import SwiftASN1
 import X509
 
 /// The registry's MNO API in memory, behaving per the contract: tasks are leased when handed out, a result is
@@ -134,7 +134,8 @@ actor FakeMNOChannel: MNOTaskChannel {
         resultPosts[taskID, default: 0] += 1
         if let earlier = results[taskID] {
             guard earlier == result else {
-                throw MNOSimulatorError(.conflict, "HTTP 409: task \(taskID) already has another result", httpStatus: 409)
+                throw MNOSimulatorError(
+                    .conflict, "HTTP 409: task \(taskID) already has another result", httpStatus: 409)
             }
             return MNOTaskReceipt(task: task, certificate: certificates[taskID])
         }
