@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "bench-mnosim",
             dependencies: [
-                "MNOSimulator", "PKI", "Payload", crypto, .product(name: "X509", package: "swift-certificates"),
+                "MNOSimulator", "DeviceKit", "PKI", "Payload", crypto, .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: swiftSettings

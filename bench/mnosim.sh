@@ -41,3 +41,5 @@ printf 'activation, wall s                                %10.2f   (%.1f devices
 printf 'activation, devices per CPU second                %10.1f\n' "$percpu"
 printf 'openssl bound, devices per CPU second             %10.1f   ratio %.3f\n' "$bound" "$(echo "$percpu / $bound" | bc -l)"
 printf '  (openssl ecdsap256 sign/s %.0f, verify/s %.0f, ecdhp256 op/s %.0f)\n' "$sign" "$verify" "$ecdh"
+printf 'component: one eSIM state-file write, ms     %10.2f wall, %.2f CPU (%s-byte JSON file, rewritten whole)\n' \
+    "$(get state_write_ms_wall)" "$(get state_write_ms_cpu)" "$(get state_file_bytes)"

@@ -7,6 +7,7 @@
 // registry: CSR verify, certificate signature, HPKE seal (key generation + ECDH), COSE signature; eSIM delivery:
 // payload signer chain (2 verifies), COSE verify, device certificate chain (2 verifies), HPKE open (ECDH).
 import Crypto
+import DeviceKit
 import Foundation
 import MNOSimulator
 import PKI
@@ -167,3 +168,23 @@ print("devices_per_sec \(Double(deviceCount) / seconds)")
 print("devices_per_cpu_sec \(Double(deviceCount) / cpu)")
 print("failed \(stats.failed.values.reduce(0, +))")
 print("spot_checked_verified \(verified)")
+
+// Component: one write of an eSIM's state file (DeviceKit persists the whole applet state on every key generation
+// and file write), with an activated eSIM's contents, no crypto.
+if let sample = await mno.device(eids[0]) {
+    var files: [UInt8: [UInt8]] = [:]
+    for file in SimulatedESIM.personalisation.files {
+        if let content = try? await sample.readFile(file.id), !content.isEmpty { files[file.id] = content }
+    }
+    let file = directory.appendingPathComponent("state-write-probe.iotsafe")
+    let applet = try SimulatedIoTSafeApplet(personalisation: SimulatedESIM.personalisation, stateFile: file)
+    let writes = 200
+    let cpuBefore = processCPUSeconds()
+    let wallBefore = ContinuousClock.now
+    for _ in 0..<writes { try applet.writeFiles(files) }
+    let wall = ContinuousClock.now - wallBefore
+    let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
+    print("state_write_ms_wall \(wallSeconds * 1000 / Double(writes))")
+    print("state_write_ms_cpu \((processCPUSeconds() - cpuBefore) * 1000 / Double(writes))")
+    print("state_file_bytes \((try? Data(contentsOf: file).count) ?? 0)")
+}
