@@ -40,12 +40,17 @@ actor FakeMNOChannel: MNOTaskChannel {
     var reofferAfterResult = false
     /// The next N calls fail as a 503 would.
     var transientFailures = 0
+    /// Every poll is refused as a revoked token would be (401).
+    var revoked = false
 
     init(registry: TestRegistry) {
         self.registry = registry
     }
 
-    func set(autoDeliver: Bool? = nil, reofferAfterResult: Bool? = nil, transientFailures: Int? = nil) {
+    func set(
+        autoDeliver: Bool? = nil, reofferAfterResult: Bool? = nil, transientFailures: Int? = nil, revoked: Bool? = nil
+    ) {
+        if let revoked { self.revoked = revoked }
         if let autoDeliver { self.autoDeliver = autoDeliver }
         if let reofferAfterResult { self.reofferAfterResult = reofferAfterResult }
         if let transientFailures { self.transientFailures = transientFailures }
@@ -105,6 +110,7 @@ actor FakeMNOChannel: MNOTaskChannel {
 
     func fetchTasks(limit: Int, wait: Int) async throws -> MNOTaskPage {
         try injectedFailure()
+        if revoked { throw MNOSimulatorError(.unauthorized, "HTTP 401: unknown MNO token", httpStatus: 401) }
         let deadline = ContinuousClock.now + .seconds(wait)
         releaseDueOffers()
         while offerQueue.isEmpty, ContinuousClock.now < deadline {
