@@ -92,6 +92,14 @@ let package = Package(
         ),
 
         .executableTarget(name: "bench-payload", dependencies: ["Payload", crypto], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "bench-mnosim",
+            dependencies: [
+                "MNOSimulator", "DeviceKit", "PKI", "Payload", crypto, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "MNOSimulator",
             dependencies: [

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import SwiftASN1
 import MNOSimulator
+import SwiftASN1
 import X509
 
 /// The registry's MNO API in memory, behaving per the contract: tasks are leased when handed out, a result is
@@ -40,12 +40,17 @@ actor FakeMNOChannel: MNOTaskChannel {
     var reofferAfterResult = false
     /// The next N calls fail as a 503 would.
     var transientFailures = 0
+    /// Every poll is refused as a revoked token would be (401).
+    var revoked = false
 
     init(registry: TestRegistry) {
         self.registry = registry
     }
 
-    func set(autoDeliver: Bool? = nil, reofferAfterResult: Bool? = nil, transientFailures: Int? = nil) {
+    func set(
+        autoDeliver: Bool? = nil, reofferAfterResult: Bool? = nil, transientFailures: Int? = nil, revoked: Bool? = nil
+    ) {
+        if let revoked { self.revoked = revoked }
         if let autoDeliver { self.autoDeliver = autoDeliver }
         if let reofferAfterResult { self.reofferAfterResult = reofferAfterResult }
         if let transientFailures { self.transientFailures = transientFailures }
@@ -105,6 +110,7 @@ actor FakeMNOChannel: MNOTaskChannel {
 
     func fetchTasks(limit: Int, wait: Int) async throws -> MNOTaskPage {
         try injectedFailure()
+        if revoked { throw MNOSimulatorError(.unauthorized, "HTTP 401: unknown MNO token", httpStatus: 401) }
         let deadline = ContinuousClock.now + .seconds(wait)
         releaseDueOffers()
         while offerQueue.isEmpty, ContinuousClock.now < deadline {
@@ -134,7 +140,8 @@ actor FakeMNOChannel: MNOTaskChannel {
         resultPosts[taskID, default: 0] += 1
         if let earlier = results[taskID] {
             guard earlier == result else {
-                throw MNOSimulatorError(.conflict, "HTTP 409: task \(taskID) already has another result", httpStatus: 409)
+                throw MNOSimulatorError(
+                    .conflict, "HTTP 409: task \(taskID) already has another result", httpStatus: 409)
             }
             return MNOTaskReceipt(task: task, certificate: certificates[taskID])
         }

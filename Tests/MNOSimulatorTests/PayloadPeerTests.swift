@@ -35,7 +35,8 @@ import Testing
             """
         let result = try PeerTool.run("python3", ["-c", script], stdin: Data(stored.hex.utf8))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
-            == ["-7", "2", "64", "1", "1", eid, "mqtt.parkoserv.test"])
+        #expect(
+            result.stdout.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+                == ["-7", "2", "64", "1", "1", eid, "mqtt.parkoserv.test"])
     }
 }

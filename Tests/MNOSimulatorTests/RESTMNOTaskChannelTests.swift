@@ -112,7 +112,9 @@ import Testing
             #expect(error.reason.contains("no payload for this device"))
         }
         let stranger = RESTMNOTaskChannel(baseURL: base, token: "wrong")
-        await #expect(throws: MNOSimulatorError(.unauthorized, "")) { _ = try await stranger.fetchTasks(limit: 5, wait: 1) }
+        await #expect(throws: MNOSimulatorError(.unauthorized, "")) {
+            _ = try await stranger.fetchTasks(limit: 5, wait: 1)
+        }
         #expect(!"\(MNOSimulatorError(.unauthorized, ""))".contains("mno-token"))
     }
 

@@ -44,7 +44,8 @@ import X509
         let key = try #require(await esim.signingPublicKey(request.signatureKeyID))
         #expect(csr.publicKey == Certificate.PublicKey(key))
         #expect(request.keyAgreementPublicKey.count == 65)
-        #expect(request.keyAgreementPublicKey == Array(try #require(await esim.keyAgreementPublicKey()).x963Representation))
+        #expect(
+            request.keyAgreementPublicKey == Array(try #require(await esim.keyAgreementPublicKey()).x963Representation))
         #expect(try ValidatedCSR(pemOrDER: request.csrDER).publicKey == csr.publicKey)
     }
 
@@ -80,7 +81,9 @@ import X509
         #expect(current.asp.fqdn == "mqtt.parkoserv.test")
         #expect(try await esim.activeSignatureContainer() == IoTSafePersonalisation.clientKeyID)
         #expect(try await esim.certificateChainDER() == [try der(certificate), try der(registry.issuing.certificate)])
-        #expect(try await esim.readFile(IoTSafePersonalisation.FileID.rootCertificate) == (try der(registry.root.certificate)))
+        #expect(
+            try await esim.readFile(IoTSafePersonalisation.FileID.rootCertificate)
+                == (try der(registry.root.certificate)))
         #expect(try await esim.wifiPassphrase() == "s3cret-wifi")
         #expect(try await esim.pendingCertificate() == nil)
         // The same bytes again: accepted again, nothing changes.
@@ -101,7 +104,9 @@ import X509
             #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
             #expect(!error.reason.isEmpty, sourceLocation: sourceLocation)
         }
-        #expect(try await esim.signedPayload() == before, "a refused payload changed the eSIM", sourceLocation: sourceLocation)
+        #expect(
+            try await esim.signedPayload() == before, "a refused payload changed the eSIM",
+            sourceLocation: sourceLocation)
     }
 
     @Test func refusesTamperedOlderOtherDeviceAndExpiredPayloads() async throws {
@@ -181,7 +186,8 @@ import X509
         #expect(try await esim.activeSignatureContainer() == 1)
         let delivery = try await esim.deliver(
             payload: try registry.signedPayload(
-                eid: eid, sequence: 2, deviceCertificate: certificate, keyAgreementKey: await esim.keyAgreementPublicKey()))
+                eid: eid, sequence: 2, deviceCertificate: certificate,
+                keyAgreementKey: await esim.keyAgreementPublicKey()))
         #expect(delivery.signatureKeyID == 2)
         #expect(try await esim.activeSignatureContainer() == 2)
         #expect(try await esim.pendingCertificate() == nil)
@@ -193,19 +199,26 @@ import X509
             publicKey: .init(P256.Signing.PrivateKey().publicKey), rpid: 1, eid: eid, zone: "iotregistry.test",
             urls: registry.urls
         ).issue(by: registry.issuing)
-        await #expect(throws: DeviceKitError(.certificateKeyMismatch, "")) { try await esim.install(certificate: stranger) }
+        await #expect(throws: DeviceKitError(.certificateKeyMismatch, "")) {
+            try await esim.install(certificate: stranger)
+        }
     }
 
     @Test func rebootKeepsKeysAndPayload() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let esim = try makeESIM()
         let (_, payload) = try await activate(esim, sequence: 7)
-        let keys = [await esim.signingPublicKey(1)?.x963Representation, await esim.signingPublicKey(2)?.x963Representation]
+        let keys = [
+            await esim.signingPublicKey(1)?.x963Representation, await esim.signingPublicKey(2)?.x963Representation,
+        ]
         let keyAgreement = await esim.keyAgreementPublicKey()?.x963Representation
         let rebooted = try SimulatedESIM(loading: eid, directory: directory)
         #expect(rebooted.registryRoot == registry.root.certificate)
         #expect(
-            [await rebooted.signingPublicKey(1)?.x963Representation, await rebooted.signingPublicKey(2)?.x963Representation]
+            [
+                await rebooted.signingPublicKey(1)?.x963Representation,
+                await rebooted.signingPublicKey(2)?.x963Representation,
+            ]
                 == keys)
         #expect(await rebooted.keyAgreementPublicKey()?.x963Representation == keyAgreement)
         #expect(try await rebooted.signedPayload() == payload)
@@ -233,7 +246,9 @@ import X509
         #expect(try await esim.certificateChainDER().isEmpty)
         #expect(try await esim.activeSignatureContainer() == nil)
         #expect(await esim.signingPublicKey(1)?.x963Representation == key)
-        #expect(try await esim.readFile(IoTSafePersonalisation.FileID.rootCertificate) == (try der(registry.root.certificate)))
+        #expect(
+            try await esim.readFile(IoTSafePersonalisation.FileID.rootCertificate)
+                == (try der(registry.root.certificate)))
         // Reactivation works after a wipe.
         _ = try await activate(esim, sequence: 9)
         #expect(try await esim.payloadSequence() == 9)

@@ -175,6 +175,22 @@ import X509
         #expect(await channel.device(eid)?.deliveredSequence == 1)
     }
 
+    @Test func aRevokedTokenStopsTheLoopAndWaitsTimeOut() async throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await channel.set(revoked: true)
+        let mno = try makeMNO()
+        await mno.start()
+        let stats = try await mno.until(timeout: .seconds(60)) { $0.pollFailures >= 1 }
+        #expect(stats.lastError?.contains("401") == true)
+        await mno.stop()
+        do {
+            _ = try await mno.until(timeout: .milliseconds(50)) { $0.tasksDone >= 1 }
+            Issue.record("expected a time-out")
+        } catch let error as MNOSimulatorError {
+            #expect(error.code == .timedOut)
+        }
+    }
+
     @Test func transferReKeyAndWipe() async throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let mno = try makeMNO()

@@ -133,7 +133,8 @@ public final class RESTMNOTaskChannel: MNOTaskChannel, @unchecked Sendable {
     private func perform(_ request: URLRequest, what: String) async throws -> (Data, HTTPURLResponse) {
         let handle = DataTaskHandle()
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, HTTPURLResponse), any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<(Data, HTTPURLResponse), any Error>) in
                 let task = session.dataTask(with: request) { data, response, error in
                     if let error {
                         if (error as? URLError)?.code == .cancelled {

@@ -10,9 +10,10 @@ extension SimulatedMNO {
         /// Whether each eSIM's first appearance is reported as eUICC status `online`.
         public var reportOnline: Bool
 
-        public init(concurrency: Int = 32, longPollSeconds: Int = 5, retry: RetryPolicy = .init(),
-            reportOnline: Bool = true)
-        {
+        public init(
+            concurrency: Int = 32, longPollSeconds: Int = 5, retry: RetryPolicy = .init(),
+            reportOnline: Bool = true
+        ) {
             self.concurrency = max(1, concurrency)
             self.longPollSeconds = min(max(longPollSeconds, 0), 5)
             self.retry = retry
@@ -29,8 +30,9 @@ extension SimulatedMNO {
         /// Tries per request, the first included; polling for tasks retries without limit.
         public var maxAttempts: Int
 
-        public init(initialDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(10), maxAttempts: Int = 6)
-        {
+        public init(
+            initialDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(10), maxAttempts: Int = 6
+        ) {
             self.initialDelay = initialDelay
             self.maxDelay = maxDelay
             self.maxAttempts = max(1, maxAttempts)

@@ -1,6 +1,6 @@
 import DeviceKit
-import Payload
 import Foundation
+import Payload
 
 extension SimulatedMNO {
     /// Starts ``run()`` in the background; ``stop()`` ends it.
@@ -161,7 +161,8 @@ extension SimulatedMNO {
                 let request = try await esim.makeKeyAndCSR()
                 return .csr(pem: request.csrPEM, keyAgreementPublicKey: request.keyAgreementPublicKey)
             } catch {
-                return .failed(reason: "the eSIM could not make a key pair and CSR: \(Self.describe(error))", retry: true)
+                return .failed(
+                    reason: "the eSIM could not make a key pair and CSR: \(Self.describe(error))", retry: true)
             }
         case .deliverPayload:
             if let sequence = task.payloadSequence, (try? await esim.payloadSequence()) == sequence {
@@ -171,7 +172,8 @@ extension SimulatedMNO {
             do {
                 bytes = try await retrying { try await self.channel.fetchPayload(eid: task.eid) }
             } catch {
-                return .failed(reason: "cannot fetch the payload from the registry: \(Self.describe(error))", retry: true)
+                return .failed(
+                    reason: "cannot fetch the payload from the registry: \(Self.describe(error))", retry: true)
             }
             do {
                 let delivery = try await esim.deliver(payload: bytes)

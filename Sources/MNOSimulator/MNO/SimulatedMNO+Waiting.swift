@@ -4,6 +4,7 @@ extension SimulatedMNO {
     struct Waiter {
         var predicate: @Sendable (Stats) -> Bool
         var continuation: CheckedContinuation<Stats, any Error>
+        var timer: Task<Void, Never>?
     }
 
     /// Waits until `predicate` holds for the MNO's ``Stats`` (checked after every change), e.g. "1,000 payloads
@@ -17,11 +18,11 @@ extension SimulatedMNO {
         if predicate(stats) { return stats }
         let id = UUID()
         return try await withCheckedThrowingContinuation { continuation in
-            waiters[id] = Waiter(predicate: predicate, continuation: continuation)
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
+            let timer = Task { [weak self] in
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
                 await self?.expire(id)
             }
+            waiters[id] = Waiter(predicate: predicate, continuation: continuation, timer: timer)
         }
     }
 
@@ -35,6 +36,7 @@ extension SimulatedMNO {
         guard !waiters.isEmpty else { return }
         for (id, waiter) in waiters where waiter.predicate(stats) {
             waiters[id] = nil
+            waiter.timer?.cancel()
             waiter.continuation.resume(returning: stats)
         }
     }
