@@ -8,13 +8,18 @@ public struct RegistryAPIOptions: Sendable {
     public var metrics: @Sendable () -> String
     /// Whether the store answers (for `/healthz`).
     public var health: @Sendable () async -> Bool
+    /// The HMAC key a tenant's webhook notifications are signed with, shown when it sets its URL (nil: webhooks are
+    /// not offered by this host).
+    public var webhookSecret: (@Sendable (_ tenantID: String, _ url: String) -> String)?
 
     public init(
         metrics: @escaping @Sendable () -> String = { "" },
-        health: @escaping @Sendable () async -> Bool = { true }
+        health: @escaping @Sendable () async -> Bool = { true },
+        webhookSecret: (@Sendable (_ tenantID: String, _ url: String) -> String)? = nil
     ) {
         self.metrics = metrics
         self.health = health
+        self.webhookSecret = webhookSecret
     }
 }
 
@@ -36,6 +41,7 @@ public func buildRouter(registry: Registry, scheduler: JobScheduler, options: Re
     JobController(registry: registry, scheduler: scheduler).register(on: router)
     CertificateController(registry: registry).register(on: router)
     MNOController(registry: registry).register(on: router)
+    WebhookController(registry: registry, secret: options.webhookSecret).register(on: router)
 
     router.get("/healthz") { _, _ in
         let healthy = await options.health()

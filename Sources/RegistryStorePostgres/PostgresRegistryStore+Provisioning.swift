@@ -55,9 +55,25 @@ extension PostgresRegistryStore {
                     reported_at = excluded.reported_at
                 """)
         }
+        for webhook in changes.webhooks {
+            _ = try await run(
+                """
+                INSERT INTO webhooks(tenant_id, url, created_at)
+                VALUES (\(webhook.tenantID), \(webhook.url), \(webhook.createdAt.millis))
+                ON CONFLICT (tenant_id) DO UPDATE SET url = excluded.url, created_at = excluded.created_at
+                """)
+        }
     }
 
     // MARK: - reads
+
+    public func webhook(tenantID: String) async throws -> Webhook? {
+        try await rows("SELECT * FROM webhooks WHERE tenant_id = \(tenantID)").first.map { row in
+            Webhook(
+                tenantID: try row["tenant_id"].decode(String.self), url: try row["url"].decode(String.self),
+                createdAt: Date(millis: try row["created_at"].decode(Int64.self)))
+        }
+    }
 
     public func task(id: String) async throws -> MNOTask? {
         try await rows("SELECT * FROM mno_tasks WHERE id = \(id)").first.map(Self.task(from:))

@@ -69,9 +69,25 @@ extension SQLiteRegistryStore {
                 try statement.execute(arguments: [key.eid.digits, Data(key.publicKey), key.reportedAt.millis])
             }
         }
+        for webhook in changes.webhooks {
+            try db.execute(
+                sql: """
+                    INSERT INTO webhooks(tenant_id, url, created_at) VALUES (?, ?, ?)
+                    ON CONFLICT(tenant_id) DO UPDATE SET url = excluded.url, created_at = excluded.created_at
+                    """,
+                arguments: [webhook.tenantID, webhook.url, webhook.createdAt.millis])
+        }
     }
 
     // MARK: - reads
+
+    public func webhook(tenantID: String) async throws -> Webhook? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE tenant_id = ?", arguments: [tenantID]).map {
+                Webhook(tenantID: $0["tenant_id"], url: $0["url"], createdAt: Date(millis: $0["created_at"]))
+            }
+        }
+    }
 
     public func task(id: String) async throws -> MNOTask? {
         try await database.read { db in

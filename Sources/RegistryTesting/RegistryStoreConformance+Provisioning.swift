@@ -85,5 +85,13 @@ extension RegistryStoreConformance {
             try await store.keyAgreementKey(eid: eid(1))?.publicKey == [4] + Array(repeating: 2, count: 64),
             "a reported key-agreement key replaces the previous one")
         try expect(try await store.keyAgreementKey(eid: eid(2)) == nil, "no key for another device")
+
+        var hooks = ChangeSet()
+        hooks.webhooks = [Webhook(tenantID: "asp-a", url: "https://a.example/hook", createdAt: now)]
+        try await store.commit(hooks)
+        hooks.webhooks = [Webhook(tenantID: "asp-a", url: "https://a.example/v2", createdAt: now + 1)]
+        try await store.commit(hooks)
+        try expect(try await store.webhook(tenantID: "asp-a")?.url == "https://a.example/v2", "a webhook is replaced")
+        try expect(try await store.webhook(tenantID: "asp-b") == nil, "no webhook for another tenant")
     }
 }

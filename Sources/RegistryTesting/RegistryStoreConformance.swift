@@ -26,7 +26,7 @@ public enum RegistryStoreConformance {
         ("a certificate is revoked once, listed by its issuer, with the outbox serial", certificateRevocation),
         ("a renewal revokes and issues in one transaction, all or nothing", certificateRenewalAtomic),
         ("MNO tasks are offered to their MNO when due, oldest first, versioned", tasksOfferedAndVersioned),
-        ("payload sequences are unique per device; eSIM keys are replaced", payloadsAndKeys),
+        ("payload sequences are unique per device; eSIM keys and webhooks are replaced", payloadsAndKeys),
     ]
 
     public static var names: [String] { checks.map(\.name) }

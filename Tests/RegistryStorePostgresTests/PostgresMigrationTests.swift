@@ -10,7 +10,7 @@ import Testing
         "v1: tenants, devices, profiles, transfers, jobs, audit, outbox",
         "v2: certificates",
         "v3: outbox consumers",
-        "v4: mno tasks, payloads, esim keys",
+        "v4: mno tasks, payloads, esim keys, webhooks",
     ]
 
     @Test("migrations are versioned, recorded once, and safe when nodes start together",

@@ -1,4 +1,4 @@
-import Crypto
+public import Crypto
 import CryptoExtras
 public import Foundation
 
@@ -57,6 +57,12 @@ public struct OperatorSecret: Sendable, CustomStringConvertible, CustomDebugStri
             throw PKIError.invalid("the key-store passphrase must have at least 12 characters")
         }
         return OperatorSecret(kind: .passphrase(Array(passphrase.utf8)))
+    }
+
+    /// A key for one purpose other than the key store (e.g. `"webhooks"`, the root of every tenant's webhook HMAC
+    /// key), so such keys need no storage of their own and change only with the operator secret.
+    public func derivedKey(purpose: String) throws -> SymmetricKey {
+        try fileKey(salt: Array("iotreg purpose \(purpose)".utf8))
     }
 
     /// The AES-256-GCM key for one key file, from this secret and the file's salt.

@@ -409,6 +409,15 @@ public enum OpenAPIDocument {
                     parameters: [eidParameter],
                     responses: ["200": content("application/cose", ref("Binary"), "the payload")])
             ],
+            "/v1/asps/{id}/webhook": [
+                "put": operation(
+                    "putASPWebhook", "Set where the ASP is told of its devices' changes; answers the HMAC key (ASP)",
+                    tag: "tenants", parameters: [pathParameter("id", string)],
+                    body: jsonBody(object(["url": ["type": "string", "maxLength": 2048]], required: ["url"])),
+                    responses: ["200": json(
+                        object(["url": string, "secret": string, "signature": string], required: ["url", "secret"]),
+                        "the webhook and its key")])
+            ],
             "/v1/devices/{eid}/euicc-status": [
                 "post": operation(
                     "postEUICCStatus", "Report the eUICC's status (MNO)", tag: "mno", parameters: [eidParameter],

@@ -31,6 +31,8 @@ public struct ChangeSet: Sendable {
     public var payloadInserts: [StoredPayload] = []
     /// eSIM key-agreement keys reported now (replacing the device's previous one).
     public var keyAgreementKeys: [ESIMKeyAgreementKey] = []
+    /// Webhook URLs set now (replacing the tenant's previous one).
+    public var webhooks: [Webhook] = []
     public var audit: [AuditDraft] = []
     public var outbox: [OutboxEvent] = []
 
@@ -43,7 +45,7 @@ public struct ChangeSet: Sendable {
             && transferCodeUses.isEmpty && jobInserts.isEmpty && jobItemInserts.isEmpty && jobUpdates.isEmpty
             && jobItemUpdates.isEmpty && certificateInserts.isEmpty && certificateRevocations.isEmpty
             && taskInserts.isEmpty && taskUpdates.isEmpty && payloadInserts.isEmpty && keyAgreementKeys.isEmpty
-            && audit.isEmpty && outbox.isEmpty
+            && webhooks.isEmpty && audit.isEmpty && outbox.isEmpty
     }
 
     /// Appends everything `other` writes.
@@ -66,6 +68,7 @@ public struct ChangeSet: Sendable {
         taskUpdates += other.taskUpdates
         payloadInserts += other.payloadInserts
         keyAgreementKeys += other.keyAgreementKeys
+        webhooks += other.webhooks
         audit += other.audit
         outbox += other.outbox
     }

@@ -63,6 +63,7 @@ public protocol RegistryStore: Sendable {
     /// The device's newest signed payload.
     func latestPayload(eid: EID) async throws -> StoredPayload?
     func keyAgreementKey(eid: EID) async throws -> ESIMKeyAgreementKey?
+    func webhook(tenantID: String) async throws -> Webhook?
 
     // MARK: jobs
 

@@ -127,7 +127,7 @@ enum PostgresSchema {
                 );
                 """),
         Migration(
-            identifier: "v4: mno tasks, payloads, esim keys",
+            identifier: "v4: mno tasks, payloads, esim keys, webhooks",
             sql: """
                 CREATE TABLE mno_tasks (
                     id TEXT COLLATE "C" PRIMARY KEY, mno_id TEXT NOT NULL, eid TEXT NOT NULL, kind TEXT NOT NULL,
@@ -145,6 +145,9 @@ enum PostgresSchema {
                 );
                 CREATE TABLE esim_keys (
                     eid TEXT PRIMARY KEY, key_agreement_public_key BYTEA NOT NULL, reported_at BIGINT NOT NULL
+                );
+                CREATE TABLE webhooks (
+                    tenant_id TEXT PRIMARY KEY, url TEXT NOT NULL, created_at BIGINT NOT NULL
                 );
                 """),
     ]

@@ -2,9 +2,9 @@ import GRDB
 
 extension SQLiteSchema {
     /// v4: the MNO channel: tasks per MNO (leased, versioned), signed payloads per device (sequence strictly
-    /// increasing), and the eSIM key-agreement keys sealed secrets are made for.
+    /// increasing), the eSIM key-agreement keys sealed secrets are made for, and tenants' webhook URLs.
     static func registerV4(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v4: mno tasks, payloads, esim keys") { db in
+        migrator.registerMigration("v4: mno tasks, payloads, esim keys, webhooks") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE mno_tasks (
@@ -23,6 +23,9 @@ extension SQLiteSchema {
                     ) WITHOUT ROWID;
                     CREATE TABLE esim_keys (
                         eid TEXT PRIMARY KEY, key_agreement_public_key BLOB NOT NULL, reported_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE webhooks (
+                        tenant_id TEXT PRIMARY KEY, url TEXT NOT NULL, created_at INTEGER NOT NULL
                     ) WITHOUT ROWID;
                     """)
         }

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import Metrics
+import PKI
 import Prometheus
 import RegistryAPI
 import RegistryCore
@@ -109,14 +110,19 @@ final class RegistryNode: Sendable {
             settings: try home.payloadSettings(
                 zone: settings.zone, dotHost: resolver.0, dotPort: resolver.1, wifi: options.wifi.map { ($0.ssid, $0.passphrase) }),
             logger: logger)
+        let webhooks = WebhookSigner(key: try home.operatorSecret(create: false).derivedKey(purpose: "webhooks"))
+        let notifier = WebhookNotifier(
+            registry: registry, signer: webhooks, transport: URLSessionWebhookTransport(), logger: logger)
         let router = buildRouter(
             registry: registry, scheduler: scheduler,
             options: RegistryAPIOptions(
                 metrics: { prometheus.emitToString() },
-                health: { (try? await store.auditHead()) != nil }))
+                health: { (try? await store.auditHead()) != nil },
+                webhookSecret: { webhooks.secretText(tenantID: $0, url: $1) }))
         var background: [any Service] = [
             TransferSweeper(registry: registry, logger: logger), ZoneFollower(publisher: zonePublisher, logger: logger),
-            PayloadFollower(builder: payloadBuilder, logger: logger),
+            OutboxFollower(name: "payload builder", logger: logger) { try await payloadBuilder.catchUp() },
+            OutboxFollower(name: "webhooks", logger: logger) { try await notifier.catchUp() },
         ]
         let est = options.est
         if !est.isOff {

@@ -106,19 +106,20 @@ struct TransferSweeper: Service {
     }
 }
 
-/// Builds the payload for every newly issued certificate, ten times a second, and queues its delivery.
-struct PayloadFollower: Service {
-    let builder: PayloadBuilder
+/// Runs one outbox consumer's catch-up ten times a second until shutdown (the payload builder, the webhooks).
+struct OutboxFollower: Service {
+    let name: String
     let logger: Logger
+    let step: @Sendable () async throws -> Void
 
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: .milliseconds(100))
                 do {
-                    try await builder.catchUp()
+                    try await step()
                 } catch {
-                    logger.error("payload builder: \(error); retrying")
+                    logger.error("\(name): \(error); retrying")
                 }
             }
         }

@@ -73,6 +73,7 @@ final class CrashingStore: RegistryStore {
     }
     func latestPayload(eid: EID) async throws -> StoredPayload? { try await base.latestPayload(eid: eid) }
     func keyAgreementKey(eid: EID) async throws -> ESIMKeyAgreementKey? { try await base.keyAgreementKey(eid: eid) }
+    func webhook(tenantID: String) async throws -> Webhook? { try await base.webhook(tenantID: tenantID) }
     func job(id: String) async throws -> Job? { try await base.job(id: id) }
     func jobItems(jobID: String, after index: Int, limit: Int) async throws -> [JobItem] {
         try await base.jobItems(jobID: jobID, after: index, limit: limit)
