@@ -42,7 +42,8 @@ struct OwnerCommand: AsyncParsableCommand {
 
 struct MNOCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mno", abstract: "Onboard mobile network operators (operator).", subcommands: [Create.self])
+        commandName: "mno", abstract: "Onboard mobile network operators (operator); run a simulated one (MNO).",
+        subcommands: [Create.self, Simulate.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Onboard an MNO; prints its id and token (once).")
