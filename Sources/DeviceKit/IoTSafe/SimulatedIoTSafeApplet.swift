@@ -19,6 +19,50 @@ public final class SimulatedIoTSafeApplet: IoTSafeApplet, IoTSafeFileWriter, @un
         var personalisation: IoTSafePersonalisation
         var privateKeys: [UInt8: [UInt8]]
         var files: [UInt8: [UInt8]]
+
+        init(personalisation: IoTSafePersonalisation, privateKeys: [UInt8: [UInt8]], files: [UInt8: [UInt8]]) {
+            self.personalisation = personalisation
+            self.privateKeys = privateKeys
+            self.files = files
+        }
+
+        // Byte strings are stored as base64, not as JSON arrays of numbers: a fleet rewrites these files on every
+        // key generation and delivery, and number arrays made each write several times slower.
+        enum CodingKeys: String, CodingKey { case personalisation, privateKeys, files }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            personalisation = try container.decode(IoTSafePersonalisation.self, forKey: .personalisation)
+            privateKeys = try Self.decodeBytes(container, .privateKeys)
+            files = try Self.decodeBytes(container, .files)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(personalisation, forKey: .personalisation)
+            try container.encode(Self.base64(privateKeys), forKey: .privateKeys)
+            try container.encode(Self.base64(files), forKey: .files)
+        }
+
+        static func base64(_ map: [UInt8: [UInt8]]) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: map.map { (String($0.key), Data($0.value).base64EncodedString()) })
+        }
+
+        static func decodeBytes(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws
+            -> [UInt8: [UInt8]]
+        {
+            if let encoded = try? container.decode([String: String].self, forKey: key) {
+                var map: [UInt8: [UInt8]] = [:]
+                for (id, text) in encoded {
+                    guard let id = UInt8(id), let data = Data(base64Encoded: text) else {
+                        throw DeviceKitError(.stateFile, "the state file's \(key.rawValue) entry \(id) is damaged")
+                    }
+                    map[id] = Array(data)
+                }
+                return map
+            }
+            return try container.decode([UInt8: [UInt8]].self, forKey: key)  // files written by earlier releases
+        }
     }
 
     /// What a reboot loses: channels, sessions, loaded peer keys.
