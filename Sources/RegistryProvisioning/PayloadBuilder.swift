@@ -31,11 +31,30 @@ public actor PayloadBuilder {
         self.logger = logger
     }
 
-    /// Builds the payloads a batch of outbox events calls for; other events are ignored.
-    public func process(_ events: [OutboxEvent]) async throws {
+    /// Builds the payloads a batch of outbox events calls for, `concurrency` at a time (their commits then share
+    /// the store's group commit); other events are ignored. Events for one device are built in order.
+    public func process(_ events: [OutboxEvent], concurrency: Int = 16) async throws {
+        var byDevice: [EID: [String]] = [:]
+        var order: [EID] = []
         for event in events where event.kind == .certificateIssued {
             guard let eid = event.eid, let serial = event.serial else { continue }
-            try await build(eid: eid, certificateSerial: serial)
+            if byDevice[eid] == nil { order.append(eid) }
+            byDevice[eid, default: []].append(serial)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            func launch() {
+                guard next < order.count else { return }
+                let eid = order[next]
+                let serials = byDevice[eid] ?? []
+                next += 1
+                group.addTask {
+                    // Only the newest certificate of a batch can still be current; older ones build nothing.
+                    if let last = serials.last { try await self.build(eid: eid, certificateSerial: last) }
+                }
+            }
+            for _ in 0..<max(concurrency, 1) { launch() }
+            while try await group.next() != nil { launch() }
         }
     }
 
@@ -56,7 +75,7 @@ public actor PayloadBuilder {
     ///
     /// - Returns: the delivery task queued, or nil when the certificate or device moved on (nothing to do).
     @discardableResult
-    public func build(eid: EID, certificateSerial: String) async throws -> MNOTask? {
+    public nonisolated func build(eid: EID, certificateSerial: String) async throws -> MNOTask? {
         let store = registry.store
         for _ in 0..<3 {
             guard let device = try await store.device(eid: eid), [.active, .transferPending].contains(device.state),
@@ -76,7 +95,7 @@ public actor PayloadBuilder {
                     StoredPayload(
                         eid: eid, sequence: sequence, certificateSerial: certificateSerial, aspID: asp.id, bytes: bytes,
                         createdAt: payload.issuedAt, notAfter: payload.notAfter))
-                if task != nil { built += 1 }
+                if task != nil { await countBuilt() }
                 return task
             } catch let error as RegistryError where error.code == .conflict || error.code == .alreadyExists {
                 continue  // another builder recorded a payload meanwhile; make the next sequence
@@ -85,7 +104,9 @@ public actor PayloadBuilder {
         throw RegistryError(.conflict, "could not record a payload for \(eid) after 3 attempts")
     }
 
-    func makePayload(
+    private func countBuilt() { built += 1 }
+
+    nonisolated func makePayload(
         device: Device, rpid: Int64, certificate: CertificateRecord, asp: ASP, sequence: Int64,
         keyAgreement: ESIMKeyAgreementKey?
     ) throws -> RegistryPayload {
