@@ -1,5 +1,5 @@
-import Foundation
 import Crypto
+import Foundation
 public import Logging
 import PKI
 import Payload

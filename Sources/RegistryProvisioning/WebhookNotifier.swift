@@ -15,7 +15,9 @@ public struct WebhookSigner: Sendable {
 
     /// The tenant's key for `url` (32 bytes), as shown to it once per registration (base64url).
     public func secret(tenantID: String, url: String) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: Array("iotreg-webhook-v1\u{0}\(tenantID)\u{0}\(url)".utf8), using: key))
+        Array(
+            HMAC<SHA256>.authenticationCode(for: Array("iotreg-webhook-v1\u{0}\(tenantID)\u{0}\(url)".utf8), using: key)
+        )
     }
 
     public func secretText(tenantID: String, url: String) -> String {
@@ -78,7 +80,9 @@ public actor WebhookNotifier {
     static func notifications(for event: OutboxEvent) -> [Notification] {
         guard let eid = event.eid?.digits else { return [] }
         func make(_ name: String, _ asp: String?) -> Notification? {
-            asp.map { Notification(event: name, sequence: event.sequence, at: event.at, eid: eid, asp: $0, rpid: event.rpid) }
+            asp.map {
+                Notification(event: name, sequence: event.sequence, at: event.at, eid: eid, asp: $0, rpid: event.rpid)
+            }
         }
         switch event.kind {
         case .payloadDelivered: return [make("device.activated", event.aspID)].compactMap { $0 }
@@ -132,7 +136,10 @@ public actor WebhookNotifier {
         }
         failed += 1
         logger.warning(
-            "webhook gave up", metadata: ["tenant": "\(hook.tenantID)", "event": "\(notification.event)",
-                                          "sequence": "\(notification.sequence)"])
+            "webhook gave up",
+            metadata: [
+                "tenant": "\(hook.tenantID)", "event": "\(notification.event)",
+                "sequence": "\(notification.sequence)",
+            ])
     }
 }

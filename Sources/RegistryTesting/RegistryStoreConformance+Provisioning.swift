@@ -2,7 +2,9 @@ import Foundation
 import RegistryCore
 
 extension RegistryStoreConformance {
-    static func task(_ id: String, eid n: Int, mno: String = "mno-a", kind: MNOTask.Kind = .generateKey, at offset: Double)
+    static func task(
+        _ id: String, eid n: Int, mno: String = "mno-a", kind: MNOTask.Kind = .generateKey, at offset: Double
+    )
         -> MNOTask
     {
         MNOTask(id: id, mnoID: mno, eid: eid(n), kind: kind, createdAt: now + offset)
@@ -22,7 +24,8 @@ extension RegistryStoreConformance {
         let offered = try await store.offerableTasks(mnoID: "mno-a", now: now + 10, limit: 10)
         try expect(offered.map(\.id) == ["t1", "t2", "t3"], "offered oldest first, own MNO only: \(offered.map(\.id))")
         try expect(try await store.offerableTasks(mnoID: "mno-a", now: now + 10, limit: 2).count == 2, "limit")
-        try expect(try await store.offerableTasks(mnoID: "mno-a", now: now + 1.5, limit: 10).map(\.id) == ["t1"], "due only")
+        try expect(
+            try await store.offerableTasks(mnoID: "mno-a", now: now + 1.5, limit: 10).map(\.id) == ["t1"], "due only")
 
         var leased = fetched
         leased.state = .inFlight
@@ -52,7 +55,8 @@ extension RegistryStoreConformance {
         try await store.commit(finish)
         try expect(
             Set(try await store.openTasks(eids: [eid(1)]).map(\.id)) == ["t2"], "a finished task is no longer open")
-        try expect(try await store.tasks(eid: eid(1), limit: 10).map(\.id) == ["t2", "t1"], "device tasks newest first")
+        try expect(
+            try await store.tasks(eid: eid(1), limit: 10).map(\.id) == ["t2", "t1"], "device tasks newest first")
     }
 
     /// Payload sequences are unique per device, the newest is current, and a duplicate rolls the change set back.
@@ -64,7 +68,9 @@ extension RegistryStoreConformance {
         }
         var changes = ChangeSet()
         changes.payloadInserts = [payload(1), payload(2)]
-        changes.keyAgreementKeys = [ESIMKeyAgreementKey(eid: eid(1), publicKey: [4] + Array(repeating: 1, count: 64), reportedAt: now)]
+        changes.keyAgreementKeys = [
+            ESIMKeyAgreementKey(eid: eid(1), publicKey: [4] + Array(repeating: 1, count: 64), reportedAt: now)
+        ]
         try await store.commit(changes)
         try expect(try await store.latestPayload(eid: eid(1)) == payload(2), "the newest payload is current")
         try expect(try await store.latestPayload(eid: eid(2)) == nil, "no payload for another device")
@@ -79,7 +85,9 @@ extension RegistryStoreConformance {
         try expect(try await store.task(id: "t9") == nil, "the refused change set wrote no task")
 
         var replaced = ChangeSet()
-        replaced.keyAgreementKeys = [ESIMKeyAgreementKey(eid: eid(1), publicKey: [4] + Array(repeating: 2, count: 64), reportedAt: now + 1)]
+        replaced.keyAgreementKeys = [
+            ESIMKeyAgreementKey(eid: eid(1), publicKey: [4] + Array(repeating: 2, count: 64), reportedAt: now + 1)
+        ]
         try await store.commit(replaced)
         try expect(
             try await store.keyAgreementKey(eid: eid(1))?.publicKey == [4] + Array(repeating: 2, count: 64),

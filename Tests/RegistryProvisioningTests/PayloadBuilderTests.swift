@@ -60,8 +60,9 @@ import X509
             ).issue(by: try pki.issuer)
             let signer = try PayloadSigner(key: signerKey, chain: [signerCertificate, try pki.issuer.certificate])
             let settings = PayloadSettings(
-                resolver: .init(address: "127.0.0.1", port: 8853, authenticationName: "localhost",
-                                spkiSHA256: Array(repeating: 7, count: 32)),
+                resolver: .init(
+                    address: "127.0.0.1", port: 8853, authenticationName: "localhost",
+                    spkiSHA256: Array(repeating: 7, count: 32)),
                 trustAnchors: DNSTrustAnchor.ianaRoot, wifi: wifi ? (ssid: "city-meters", passphrase: "s3cret") : nil)
             let builder = PayloadBuilder(
                 registry: registry, signer: signer, settings: settings, logger: Logger(label: "test"))
@@ -77,7 +78,8 @@ import X509
             let eid = try EID.withCheckDigits(body: "8904903200" + String(format: "%020d", n))
             _ = try await registry.registerDevice(
                 NewDevice(
-                    eid: eid.digits, iccid: try ICCID.withCheckDigit(body: "898812345678" + String(format: "%07d", n)).digits,
+                    eid: eid.digits,
+                    iccid: try ICCID.withCheckDigit(body: "898812345678" + String(format: "%07d", n)).digits,
                     owner: owner, mno: mno), by: .asp(parko))
             _ = try await registry.activate(eid.digits, by: .asp(parko))
             return eid
@@ -206,8 +208,9 @@ import X509
         let input = "\(Self.hex(bytes)) \(Self.hex(raw.prefix(32))) \(Self.hex(raw.suffix(32)))"
         let result = try PeerTool.run("python3", ["-c", script], stdin: Data(input.utf8))
         #expect(result.status == 0, "\(result.output)")
-        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            == "valid \(eid.digits) parkoserv.iotregistry.test 1")
+        #expect(
+            result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                == "valid \(eid.digits) parkoserv.iotregistry.test 1")
         // The same check with another key must fail: the test can fail.
         let other = Array(P256.Signing.PrivateKey().publicKey.rawRepresentation)
         let wrong = "\(Self.hex(bytes)) \(Self.hex(other.prefix(32))) \(Self.hex(other.suffix(32)))"

@@ -13,7 +13,14 @@ import Testing
         let failFirst = Mutex(0)
 
         func post(url: String, body: [UInt8], headers: [String: String]) async throws -> Int {
-            if failFirst.withLock({ count in count > 0 ? { count -= 1; return true }() : false }) { return 503 }
+            if failFirst.withLock({ count in
+                count > 0
+                    ? {
+                        count -= 1; return true
+                    }() : false
+            }) {
+                return 503
+            }
             posts.withLock { $0.append((url, body, headers)) }
             return 204
         }
@@ -28,7 +35,8 @@ import Testing
     @Test func activationTransferAndDeactivationReachTheRightASPSigned() async throws {
         let bench = try await PayloadBuilderTests.Bench.make()
         let registry = bench.registry
-        _ = try await registry.setWebhook(tenantID: bench.parko, url: "https://parko.example/hook", by: .asp(bench.parko))
+        _ = try await registry.setWebhook(
+            tenantID: bench.parko, url: "https://parko.example/hook", by: .asp(bench.parko))
         _ = try await registry.setWebhook(
             tenantID: bench.carPark, url: "https://carpark.example/hook", by: .registryOperator)
         await #expect(throws: RegistryError(.notFound, "")) {
@@ -53,10 +61,16 @@ import Testing
         try await notifier.catchUp()
 
         let events = recorder.events
-        #expect(events.map(\.event) == ["device.activated", "device.transferred-away", "device.transferred-in",
-                                         "device.revoked"])
-        #expect(events.map(\.url) == ["https://parko.example/hook", "https://parko.example/hook",
-                                       "https://carpark.example/hook", "https://carpark.example/hook"])
+        #expect(
+            events.map(\.event) == [
+                "device.activated", "device.transferred-away", "device.transferred-in",
+                "device.revoked",
+            ])
+        #expect(
+            events.map(\.url) == [
+                "https://parko.example/hook", "https://parko.example/hook",
+                "https://carpark.example/hook", "https://carpark.example/hook",
+            ])
         let (delivered, failed) = (await notifier.delivered, await notifier.failed)
         #expect(delivered == 4 && failed == 0)
         // The receiver checks the signature with the key it was shown.
@@ -64,10 +78,12 @@ import Testing
             let tenant = post.url.contains("carpark") ? bench.carPark : bench.parko
             let key = Self.signer.secret(tenantID: tenant, url: post.url)
             let timestamp = Int(post.headers["X-IoTReg-Timestamp"] ?? "") ?? -1
-            #expect(post.headers["X-IoTReg-Signature"]
-                == WebhookSigner.signature(body: post.body, timestamp: timestamp, secret: key))
-            #expect(post.headers["X-IoTReg-Signature"]
-                != WebhookSigner.signature(body: post.body + [0x20], timestamp: timestamp, secret: key))
+            #expect(
+                post.headers["X-IoTReg-Signature"]
+                    == WebhookSigner.signature(body: post.body, timestamp: timestamp, secret: key))
+            #expect(
+                post.headers["X-IoTReg-Signature"]
+                    != WebhookSigner.signature(body: post.body + [0x20], timestamp: timestamp, secret: key))
             let json = try JSONSerialization.jsonObject(with: Data(post.body)) as? [String: Any]
             #expect(json?["eid"] as? String == eid.digits)
         }

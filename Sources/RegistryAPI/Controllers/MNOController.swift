@@ -35,7 +35,8 @@ struct MNOController {
             return try JSONResponse.make(Page(items: tasks.map(TaskView.init), next: nil))
         }
         router.get("/v1/devices/:eid/payload") { _, context in
-            let payload = try await registry.currentPayload(try context.parameters.require("eid"), by: context.principal)
+            let payload = try await registry.currentPayload(
+                try context.parameters.require("eid"), by: context.principal)
             var headers = HTTPFields()
             headers[.contentType] = "application/cose; cose-type=\"cose-sign1\""
             if let name = HTTPField.Name("Payload-Sequence") { headers[name] = String(payload.sequence) }

@@ -30,7 +30,8 @@ struct WebhookRequest: Decodable, Sendable {
 }
 
 struct WebhookView: Codable, Sendable {
-    static let scheme = "X-IoTReg-Signature: sha256=hex(HMAC-SHA256(base64url-decoded secret, \"<X-IoTReg-Timestamp>.<body>\"))"
+    static let scheme =
+        "X-IoTReg-Signature: sha256=hex(HMAC-SHA256(base64url-decoded secret, \"<X-IoTReg-Timestamp>.<body>\"))"
     var url: String
     /// The HMAC key (base64url); the same URL set again answers the same key.
     var secret: String

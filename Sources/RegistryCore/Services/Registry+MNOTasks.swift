@@ -79,7 +79,8 @@ extension Registry {
                 }
                 changes.outbox.append(
                     OutboxEvent(
-                        at: context.now, kind: .payloadDelivered, eid: task.eid, aspID: device?.aspID, rpid: device?.rpid
+                        at: context.now, kind: .payloadDelivered, eid: task.eid, aspID: device?.aspID,
+                        rpid: device?.rpid
                     ))
             case .wiped:
                 changes.outbox.append(
@@ -129,7 +130,8 @@ extension Registry {
             if task.outcome == result.summary { return MNOTaskAnswer(task: task, certificate: nil) }
         }
         throw RegistryError(
-            .conflict, "task \(task.id) is already \(task.state.rawValue) (\(task.outcome ?? "no outcome")); "
+            .conflict,
+            "task \(task.id) is already \(task.state.rawValue) (\(task.outcome ?? "no outcome")); "
                 + "a different answer is refused")
     }
 
@@ -226,7 +228,8 @@ extension Registry {
         switch principal {
         case .mno(let id): return id
         case .registryOperator: return ""
-        default: throw RegistryError.forbidden("only mobile operators fetch and answer tasks; you are \(principal.role)")
+        default:
+            throw RegistryError.forbidden("only mobile operators fetch and answer tasks; you are \(principal.role)")
         }
     }
 

@@ -104,11 +104,13 @@ final class RegistryNode: Sendable {
             dns: options.dns, dot: options.dot, zone: zone, publisher: zonePublisher, home: home,
             announce: options.announce, logger: logger)
         guard !http.isOff else { throw CLIError("nothing to serve: --http off") }
-        let resolver = options.dot.isOff ? options.payloadResolver : (options.dot.host, dnsPorts.tls ?? options.dot.port)
+        let resolver =
+            options.dot.isOff ? options.payloadResolver : (options.dot.host, dnsPorts.tls ?? options.dot.port)
         let payloadBuilder = PayloadBuilder(
             registry: registry, signer: try home.payloadSigner(pki: pki),
             settings: try home.payloadSettings(
-                zone: settings.zone, dotHost: resolver.0, dotPort: resolver.1, wifi: options.wifi.map { ($0.ssid, $0.passphrase) }),
+                zone: settings.zone, dotHost: resolver.0, dotPort: resolver.1,
+                wifi: options.wifi.map { ($0.ssid, $0.passphrase) }),
             logger: logger)
         let webhooks = WebhookSigner(key: try home.operatorSecret(create: false).derivedKey(purpose: "webhooks"))
         let notifier = WebhookNotifier(

@@ -2,7 +2,7 @@ import Foundation
 import RegistryProvisioning
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Webhook POSTs over URLSession, 10 s each.

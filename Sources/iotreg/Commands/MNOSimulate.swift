@@ -38,7 +38,9 @@ extension MNOCommand {
                     .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 try await mno.addDevices(list)
             }
-            print("simulated MNO with \(await mno.deviceEIDs.count) eSIMs working \(registryClient.baseURL.absoluteString)")
+            print(
+                "simulated MNO with \(await mno.deviceEIDs.count) eSIMs working \(registryClient.baseURL.absoluteString)"
+            )
             flushStandardOutput()
             await mno.start()
             var last = ""

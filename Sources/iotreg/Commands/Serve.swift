@@ -1,7 +1,6 @@
-import RegistryZone
+import ArgumentParser
 import DNSSEC
 import DNSServer
-import ArgumentParser
 import EPPServer
 import Foundation
 import Hummingbird
@@ -13,6 +12,7 @@ import RegistryAPI
 import RegistryCore
 import RegistryProvisioning
 import RegistryStoreSQLite
+import RegistryZone
 import ServiceLifecycle
 import UnixSignals
 

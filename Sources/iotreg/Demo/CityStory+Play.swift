@@ -18,7 +18,8 @@ extension CityStory {
     }
 
     private func playSteps() async throws {
-        print("iotreg demo: \(count) parking meters, registry on \(baseURL.absoluteString), DoT on 127.0.0.1:\(dotPort)")
+        print(
+            "iotreg demo: \(count) parking meters, registry on \(baseURL.absoluteString), DoT on 127.0.0.1:\(dotPort)")
         var start = ContinuousClock.now
         let parko = try await onboardASP("ParkoServ", label: "parkoserv")
         let carPark = try await onboardASP("CarParkServ", label: "carparkserv")
@@ -45,7 +46,8 @@ extension CityStory {
         start = ContinuousClock.now
         let items: [[String: Any]] = eids.enumerated().map { index, eid in
             [
-                "eid": eid, "iccid": (try? ICCID.withCheckDigit(body: "898812345" + String(format: "%010d", index)).digits) ?? "",
+                "eid": eid,
+                "iccid": (try? ICCID.withCheckDigit(body: "898812345" + String(format: "%010d", index)).digits) ?? "",
                 "model": "SParkometer", "serial": "SPK-\(index)", "firmwareVersion": "1.1",
             ]
         }

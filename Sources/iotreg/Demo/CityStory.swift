@@ -1,6 +1,5 @@
 import ASPKit
 import Crypto
-import PKI
 import DANE
 import DNSSEC
 import DNSWire
@@ -10,6 +9,7 @@ import Foundation
 import Logging
 import MNOSimulator
 import NIOSSL
+import PKI
 import Payload
 import RegistryCore
 import ServiceLifecycle
@@ -92,7 +92,8 @@ final class CityStory: @unchecked Sendable {
         let ds = try home.zoneKeys(create: false).keySigningKey.ds(owner: zone)
         let dot = try Certificate(pemOrDER: Array(try home.dotIdentity().certificateChainPEM.utf8))
         let pin = Array(SHA256.hash(data: try CertificateDER.subjectPublicKeyInfo(dot.derBytes)))
-        let token = try String(contentsOf: home.tokenURL, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try String(contentsOf: home.tokenURL, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         return CityStory(
             folder: folder, count: devices, deactivateCount: deactivate, revocationBound: revocationBound, node: node,
             group: group, running: running, baseURL: URL(string: "http://127.0.0.1:\(httpPort)")!,

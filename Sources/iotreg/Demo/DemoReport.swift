@@ -14,7 +14,9 @@ struct DemoReport {
 
     var allPassed: Bool { !steps.isEmpty && steps.allSatisfy(\.passed) }
 
-    mutating func record(_ name: String, devices: Int, since start: ContinuousClock.Instant, passed: Bool, _ detail: String) {
+    mutating func record(
+        _ name: String, devices: Int, since start: ContinuousClock.Instant, passed: Bool, _ detail: String
+    ) {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         steps.append(Step(name: name, devices: devices, seconds: seconds, passed: passed, detail: detail))
@@ -24,8 +26,11 @@ struct DemoReport {
         let header = ("step", "devices", "seconds", "result")
         var rows = [header]
         for step in steps {
-            rows.append((step.name, String(step.devices), String(format: "%.2f", step.seconds),
-                (step.passed ? "ok" : "FAILED") + (step.detail.isEmpty ? "" : ": " + step.detail)))
+            rows.append(
+                (
+                    step.name, String(step.devices), String(format: "%.2f", step.seconds),
+                    (step.passed ? "ok" : "FAILED") + (step.detail.isEmpty ? "" : ": " + step.detail)
+                ))
         }
         let widths = (
             rows.map(\.0.count).max() ?? 0, rows.map(\.1.count).max() ?? 0, rows.map(\.2.count).max() ?? 0
@@ -36,7 +41,8 @@ struct DemoReport {
         }
         var out = ""
         for (index, row) in rows.enumerated() {
-            out += pad(row.0, widths.0) + "  " + pad(row.1, widths.1, right: true) + "  "
+            out +=
+                pad(row.0, widths.0) + "  " + pad(row.1, widths.1, right: true) + "  "
                 + pad(row.2, widths.2, right: true) + "  " + row.3 + "\n"
             if index == 0 {
                 out += String(repeating: "-", count: widths.0 + widths.1 + widths.2 + 14) + "\n"

@@ -14,7 +14,8 @@ import Testing
         let tasks = try await world.registry.fetchTasks(limit: 10, by: world.mno)
         let task = try #require(tasks.first)
         #expect(tasks.count == 1 && task.kind == .generateKey && task.state == .inFlight && task.attempt == 1)
-        #expect(try await world.registry.fetchTasks(limit: 10, by: world.mno).isEmpty, "a leased task is not re-offered")
+        #expect(
+            try await world.registry.fetchTasks(limit: 10, by: world.mno).isEmpty, "a leased task is not re-offered")
 
         let answer = try await world.registry.submitTaskResult(
             task.id, .csr(try CertificateFixture.csr(), keyAgreementPublicKey: keyAgreement), by: world.mno)
@@ -32,8 +33,10 @@ import Testing
         let task = try #require(try await world.registry.fetchTasks(limit: 10, by: world.mno).first)
         let key = P256.Signing.PrivateKey()
         let csr = try CertificateFixture.csr(key)
-        let first = try await world.registry.submitTaskResult(task.id, .csr(csr, keyAgreementPublicKey: nil), by: world.mno)
-        let again = try await world.registry.submitTaskResult(task.id, .csr(csr, keyAgreementPublicKey: nil), by: world.mno)
+        let first = try await world.registry.submitTaskResult(
+            task.id, .csr(csr, keyAgreementPublicKey: nil), by: world.mno)
+        let again = try await world.registry.submitTaskResult(
+            task.id, .csr(csr, keyAgreementPublicKey: nil), by: world.mno)
         #expect(first.certificate?.serial == again.certificate?.serial)
         let before = try await world.snapshot([Fixture.eid(1)])
         await #expect(throws: RegistryError(.conflict, "")) {
