@@ -356,6 +356,7 @@ let package = Package(
                 "DANE", "ASPKit", "DeviceAgent", "DeviceKit", "Payload", "DNSServer", "DNSSEC", "DNSWire",
                 "PeerTesting", crypto,
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -32,8 +32,9 @@ public enum AdmissionEvent: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .admitted(let eid, _, let tlsa): "admitted \(eid) (TLSA \(tlsa.usage.rawValue) \(tlsa.selector.rawValue) "
-            + "\(tlsa.matchingType.rawValue))"
+        case .admitted(let eid, _, let tlsa):
+            "admitted \(eid) (TLSA \(tlsa.usage.rawValue) \(tlsa.selector.rawValue) "
+                + "\(tlsa.matchingType.rawValue))"
         case .refused(let eid, let reason, let detail): "refused \(eid ?? "-"): \(reason): \(detail)"
         }
     }
@@ -75,7 +76,8 @@ public final class DANEClientAuthenticator: Sendable {
         self.zone = zone.lowercased()
         self.resolver = resolver
         self.acceptIssuerTA = acceptIssuerTA
-        (events, continuation) = AsyncStream.makeStream(of: AdmissionEvent.self, bufferingPolicy: .bufferingNewest(10_000))
+        (events, continuation) = AsyncStream.makeStream(
+            of: AdmissionEvent.self, bufferingPolicy: .bufferingNewest(10_000))
     }
 
     deinit { continuation.finish() }
@@ -104,9 +106,12 @@ public final class DANEClientAuthenticator: Sendable {
             let ders = certificates.compactMap { try? $0.toDERBytes() }
             Task {
                 let event = await self.evaluate(chain: ders)
-                verdict.succeed(
-                    event.isAdmitted ? .certificateVerified(VerificationMetadata(ValidatedCertificateChain(certificates)))
-                        : .failed)
+                // The DANE-validated "chain" is the leaf the TLSA matched.
+                if event.isAdmitted, let leaf = certificates.first {
+                    verdict.succeed(.certificateVerified(VerificationMetadata(ValidatedCertificateChain([leaf]))))
+                } else {
+                    verdict.succeed(.failed)
+                }
             }
         }
     }
@@ -142,7 +147,8 @@ public final class DANEClientAuthenticator: Sendable {
             }
             if acceptIssuerTA, let taName = try? DNSName("_ca._device", origin: zone) {
                 if case .secure(let ta, _) = try? await resolver.tlsa(taName),
-                    case .matched(let record, _) = TLSAMatcher.match(chain: chain, records: ta.filter { $0.usage == .daneTA })
+                    case .matched(let record, _) = TLSAMatcher.match(
+                        chain: chain, records: ta.filter { $0.usage == .daneTA })
                 {
                     return .admitted(eid: identity.eid, identity: identity.name, matched: record)
                 }

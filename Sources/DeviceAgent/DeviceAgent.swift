@@ -4,8 +4,8 @@ public import DNSSEC
 public import DNSWire
 public import DeviceKit
 import Foundation
-public import NIOCore
 import NIOConcurrencyHelpers
+public import NIOCore
 public import NIOPosix
 public import NIOSSL
 public import Payload
@@ -209,13 +209,17 @@ public final class DeviceAgent: Sendable {
                             let result = TLSAMatcher.match(chain: chain, records: records)
                             if case .matched(let record, _) = result {
                                 if record.usage == .daneTA, !Self.leaf(chain[0], names: fqdn) {
-                                    failure.withLockedValue { $0 = "DANE-TA matched but the leaf does not name \(fqdn)" }
+                                    failure.withLockedValue {
+                                        $0 = "DANE-TA matched but the leaf does not name \(fqdn)"
+                                    }
                                     verdict.succeed(.failed)
                                 } else {
                                     verdict.succeed(.certificateVerified)
                                 }
                             } else {
-                                failure.withLockedValue { $0 = "the ASP's certificate does not match its TLSA: \(result)" }
+                                failure.withLockedValue {
+                                    $0 = "the ASP's certificate does not match its TLSA: \(result)"
+                                }
                                 verdict.succeed(.failed)
                             }
                         })
@@ -252,7 +256,8 @@ public final class DeviceAgent: Sendable {
         } catch {
             try? await channel.close()
             throw DeviceAgentError(
-                .refusedByASP, "the ASP closed the connection after the handshake (DANE client check failed?): \(error)")
+                .refusedByASP, "the ASP closed the connection after the handshake (DANE client check failed?): \(error)"
+            )
         }
         return connection
     }

@@ -31,7 +31,9 @@ public struct IoTSafePrivateKey: NIOSSLCustomPrivateKey, Hashable {
 
     public var signatureAlgorithms: [SignatureAlgorithm] { [.ecdsaSecp256R1Sha256] }
 
-    public func sign(channel: any Channel, algorithm: SignatureAlgorithm, data: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
+    public func sign(channel: any Channel, algorithm: SignatureAlgorithm, data: ByteBuffer) -> EventLoopFuture<
+        ByteBuffer
+    > {
         guard algorithm == .ecdsaSecp256R1Sha256 else {
             return channel.eventLoop.makeFailedFuture(
                 DeviceAgentError(.signingFailed, "the eSIM key signs only ecdsa_secp256r1_sha256, not \(algorithm)"))

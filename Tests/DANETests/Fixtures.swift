@@ -119,7 +119,8 @@ final class ZoneHarness: @unchecked Sendable {
         config.tlsCertificateChainPEM = Fixture.pem(dotCert)
         config.tlsPrivateKeyPEM = dotKey.pemRepresentation
         server = DNSServer(configuration: config, zoneStore: ZoneStore(zone))
-        ports = try await server.start(udpTCP: .init(host: "127.0.0.1", port: 0), dot: .init(host: "127.0.0.1", port: 0))
+        ports = try await server.start(
+            udpTCP: .init(host: "127.0.0.1", port: 0), dot: .init(host: "127.0.0.1", port: 0))
     }
 
     var anchors: [TrustAnchor] { [try! TrustAnchor(record: zone.dsRecord)] }
@@ -155,7 +156,10 @@ final class ZoneHarness: @unchecked Sendable {
             .write(to: ta, atomically: true, encoding: .utf8)
         return try await PeerTool.runDetached(
             "delv",
-            ["@127.0.0.1", "-p", String(ports.udp ?? 0), "-a", ta.path, "+root=iotregistry.test", name.description, type],
+            [
+                "@127.0.0.1", "-p", String(ports.udp ?? 0), "-a", ta.path, "+root=iotregistry.test", name.description,
+                type,
+            ],
             timeout: 60
         ).output
     }

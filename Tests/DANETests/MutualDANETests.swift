@@ -116,7 +116,8 @@ import Testing
         let name = try Fixture.aspTLSAName(port: scene.port)
         let impostorKey = P256.Signing.PrivateKey()
         let impostor = try scene.ca.issue(
-            publicKey: impostorKey.publicKey, commonName: Fixture.aspFQDN, dnsNames: [Fixture.aspFQDN], clientAuth: false)
+            publicKey: impostorKey.publicKey, commonName: Fixture.aspFQDN, dnsNames: [Fixture.aspFQDN],
+            clientAuth: false)
         try await scene.zone.publish(
             ZoneChange(
                 removals: [ResourceRecord(name: name, ttl: 300, rdata: .tlsa(Fixture.tlsa(scene.aspCertificate)))],
@@ -132,7 +133,9 @@ import Testing
         try await scene.zone.publish(
             ZoneChange(
                 removals: [ResourceRecord(name: name, ttl: 300, rdata: .tlsa(Fixture.tlsa(scene.aspCertificate)))],
-                additions: [ResourceRecord(name: name, ttl: 300, rdata: .tlsa(Fixture.tlsa(scene.ca.der, usage: .daneTA)))]))
+                additions: [
+                    ResourceRecord(name: name, ttl: 300, rdata: .tlsa(Fixture.tlsa(scene.ca.der, usage: .daneTA)))
+                ]))
         let connection = try await scene.agent(0).connect()
         #expect(connection.welcome.hasPrefix("WELCOME"))
         await connection.close()
@@ -188,7 +191,8 @@ import Testing
             dnsNames: ["\(Fixture.eid(1))._device.iotregistry.test", "\(Fixture.eid(2))._device.iotregistry.test"],
             clientAuth: true)
         let deep = try scene.ca.issue(
-            publicKey: key, commonName: "x", dnsNames: ["a.\(Fixture.eid(1))._device.iotregistry.test"], clientAuth: true)
+            publicKey: key, commonName: "x", dnsNames: ["a.\(Fixture.eid(1))._device.iotregistry.test"],
+            clientAuth: true)
         for der in [outside, two, deep, [0x30, 0x03, 0x02, 0x01, 0x00]] {
             guard case .refused(nil, .unknown, _) = await scene.authenticator.evaluate(chain: [der]) else {
                 Issue.record("expected unknown")

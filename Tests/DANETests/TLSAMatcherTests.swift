@@ -48,13 +48,15 @@ import X509
     }
 
     @Test func pkixUsagesAreUnusable() {
-        let result = TLSAMatcher.match(chain: [leaf], records: [record(0, 0, 1, of: ca.der), record(1, 1, 1, of: leaf)])
+        let result = TLSAMatcher.match(
+            chain: [leaf], records: [record(0, 0, 1, of: ca.der), record(1, 1, 1, of: leaf)])
         guard case .unusable = result else { Issue.record("expected unusable, got \(result)"); return }
     }
 
     @Test func unknownSelectorOrMatchingTypeIsUnusable() {
         let badSelector = TLSA(usage: .daneEE, selector: .init(rawValue: 7), matchingType: .sha256, data: [1])
-        let badMatching = TLSA(usage: .daneEE, selector: .subjectPublicKeyInfo, matchingType: .init(rawValue: 9), data: [1])
+        let badMatching = TLSA(
+            usage: .daneEE, selector: .subjectPublicKeyInfo, matchingType: .init(rawValue: 9), data: [1])
         guard case .unusable = TLSAMatcher.match(chain: [leaf], records: [badSelector, badMatching]) else {
             Issue.record("expected unusable")
             return

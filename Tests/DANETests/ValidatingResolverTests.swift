@@ -54,9 +54,13 @@ final class CountingTransport: DNSTransport, @unchecked Sendable {
     @Test func wrongTrustAnchorIsBogus() async throws {
         let zone = try await ZoneHarness(records: [], ca: try TestCA())
         defer { Task { await zone.stop() } }
-        let other = try SignedZone(apex: Fixture.apex, records: zone.zone.records.filter { $0.type == .soa || $0.type == .ns }, keys: .generate())
+        let other = try SignedZone(
+            apex: Fixture.apex, records: zone.zone.records.filter { $0.type == .soa || $0.type == .ns },
+            keys: .generate())
         let resolver = zone.resolver(anchors: [try TrustAnchor(record: other.dsRecord)])
-        let error = await #expect(throws: DANEError.self) { try await resolver.tlsa(try DNSName("_ca._device", origin: Fixture.apex)) }
+        let error = await #expect(throws: DANEError.self) {
+            try await resolver.tlsa(try DNSName("_ca._device", origin: Fixture.apex))
+        }
         #expect(error?.code == .bogus)
     }
 
@@ -85,7 +89,9 @@ final class CountingTransport: DNSTransport, @unchecked Sendable {
         let stripper = TamperingTransport(inner: zone.dot()) { m in
             if m.questions.first?.type == .tlsa { m.answers.removeAll { $0.type == .rrsig } }
         }
-        let e1 = await #expect(throws: DANEError.self) { try await zone.resolver(transport: stripper).tlsa(device.name) }
+        let e1 = await #expect(throws: DANEError.self) {
+            try await zone.resolver(transport: stripper).tlsa(device.name)
+        }
         #expect(e1?.code == .bogus)
         // An attacker answers NXDOMAIN for an existing device, with no proof: must not read as "revoked".
         let forger = TamperingTransport(inner: zone.dot()) { m in
@@ -111,7 +117,8 @@ final class CountingTransport: DNSTransport, @unchecked Sendable {
         defer { Task { await zone.stop() } }
         let clock = NIOLockedValueBox(Date())
         let counter = CountingTransport(zone.dot())
-        let resolver = ValidatingResolver(trustAnchors: zone.anchors, transport: counter, now: { clock.withLockedValue { $0 } })
+        let resolver = ValidatingResolver(
+            trustAnchors: zone.anchors, transport: counter, now: { clock.withLockedValue { $0 } })
         _ = try await resolver.tlsa(device.name)
         #expect(counter.count.withLockedValue { $0 } == 2)  // DNSKEY + TLSA
         clock.withLockedValue { $0 += 299 }
@@ -136,7 +143,8 @@ final class CountingTransport: DNSTransport, @unchecked Sendable {
         // Move the clock to 100 s before the TLSA's RRSIG expires: the entry may live 100 s, not the TTL's 300.
         guard let sig = zone.zone.rrset(device.name, .tlsa)?.signatures.first else { Issue.record("no RRSIG"); return }
         let clock = NIOLockedValueBox(Date(timeIntervalSince1970: Double(sig.expiration) - 100))
-        let resolver = ValidatingResolver(trustAnchors: zone.anchors, transport: zone.dot(), now: { clock.withLockedValue { $0 } })
+        let resolver = ValidatingResolver(
+            trustAnchors: zone.anchors, transport: zone.dot(), now: { clock.withLockedValue { $0 } })
         guard case .secure(_, let ttl) = try await resolver.tlsa(device.name) else { Issue.record("secure"); return }
         #expect(ttl <= 100)
     }

@@ -221,13 +221,15 @@ public actor ValidatingResolver {
         let now = clock()
         if let keys = keyCache[zone], keys.expires > now { return keys }
         let response = try await ask(zone, .dnskey)
-        guard response.responseCode == .noError,
-            let rrset = SignedRRSet.group(response.answers).first(where: {
+        guard response.responseCode == .noError else {
+            throw DANEError(
+                .indeterminate, "the resolver answered \(response.responseCode) for \(zone) DNSKEY; retry later")
+        }
+        guard let rrset = SignedRRSet.group(response.answers).first(where: {
                 $0.rrset.name == zone && $0.rrset.type == .dnskey
             })
         else {
-            throw DANEError(
-                .bogus, "no DNSKEY RRset for the anchored zone \(zone) (RCODE \(response.responseCode))")
+            throw DANEError(.bogus, "no DNSKEY RRset for the anchored zone \(zone)")
         }
         let verdict = validator.validateKeys(rrset, now: now)
         guard verdict == .secure else { throw Self.bogus(zone, .dnskey, verdict) }
@@ -254,7 +256,8 @@ public actor ValidatingResolver {
     }
 
     private static func negativeExpiry(_ authority: [SignedRRSet], keys: Keys, now: Date) -> Date {
-        var expires = expiry(of: authority.filter { $0.rrset.type == .nsec || $0.rrset.type == .soa }, keys: keys, now: now)
+        var expires = expiry(
+            of: authority.filter { $0.rrset.type == .nsec || $0.rrset.type == .soa }, keys: keys, now: now)
         for case .soa(let soa) in authority.first(where: { $0.rrset.type == .soa })?.rrset.rdatas ?? [] {
             expires = min(expires, now.addingTimeInterval(Double(soa.minimum)))
         }

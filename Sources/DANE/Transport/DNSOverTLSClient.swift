@@ -1,8 +1,8 @@
 import Crypto
-import Foundation
 public import DNSWire
-public import NIOCore
+import Foundation
 import NIOConcurrencyHelpers
+public import NIOCore
 public import NIOPosix
 import NIOSSL
 import NIOTLS
@@ -59,7 +59,9 @@ public final class DNSOverTLSClient: DNSTransport, Sendable {
     /// How many connections were opened so far (one while the resolver keeps it open).
     public var connectionsOpened: Int { opened.withLockedValue { $0 } }
 
-    public init(_ configuration: Configuration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(
+        _ configuration: Configuration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         self.configuration = configuration
         self.group = eventLoopGroup
     }
@@ -157,7 +159,8 @@ public final class DNSOverTLSClient: DNSTransport, Sendable {
                                 verdict.succeed(.certificateVerified)
                             } else {
                                 pinFailure.withLockedValue {
-                                    $0 = "the resolver at \(endpoint) presented SPKI SHA-256 "
+                                    $0 =
+                                        "the resolver at \(endpoint) presented SPKI SHA-256 "
                                         + "\(digest.map { String(format: "%02x", $0) }.joined()), not a pinned key"
                                 }
                                 verdict.succeed(.failed)
