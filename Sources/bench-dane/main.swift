@@ -7,8 +7,8 @@
 //   off  : the ASP requires a client certificate but does no DNS (the baseline);
 //   cold : DANE on, cache empty: every device's first connection costs a DoT TLSA query + validation;
 //   warm : DANE on, every device's TLSA already cached.
-// Beside them, `openssl speed ecdsap256` measured in the same run (one handshake needs 2 ECDSA signs + 2 verifies
-// for the certificates plus the ECDHE): the machine's bound for the crypto alone.
+// bench/dane-handshakes.sh runs this and then `openssl speed ecdsap256` in the same run (one handshake needs 2 ECDSA
+// signs + 2 verifies plus the ECDHE): the machine's bound for the crypto alone.
 //
 // Usage: swift run -c release bench-dane [devices=400] [concurrency=16]
 import ASPKit
@@ -215,26 +215,6 @@ let warm = await run(port: onPort, devices: devices, concurrency: concurrency)
 progress("DANE on: cold \(Int(cold.rate))/s, warm \(Int(warm.rate))/s")
 let stats = await resolver.statistics
 await onServer.stop()
-progress("measuring openssl speed ecdsap256 (4 s)")
-
-func opensslSpeed() -> (sign: Double, verify: Double)? {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-    p.arguments = ["speed", "-seconds", "2", "ecdsap256"]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return nil }
-    // EOF on stdout means openssl is done; no waitUntilExit (it spins the main run loop, which the async top level
-    // does not run on Linux).
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let text = String(decoding: data, as: UTF8.self)
-    guard let line = text.split(separator: "\n").first(where: { $0.contains("nistp256") && $0.contains("ecdsa") })
-    else { return nil }
-    let nums = line.split(separator: " ").compactMap { Double($0) }
-    guard nums.count >= 2 else { return nil }
-    return (nums[nums.count - 2], nums[nums.count - 1])
-}
 
 func fmt(_ v: Double) -> String { String(format: "%10.0f", v) }
 func row(_ mode: String, _ r: (rate: Double, failures: Int)) {
@@ -249,14 +229,5 @@ row("DANE off (baseline)", off)
 row("DANE on, cache cold", cold)
 row("DANE on, cache warm", warm)
 print("resolver: \(stats.misses) cache misses (one DoT TLSA query + validation each), \(stats.hits) hits")
-if let speed = opensslSpeed() {
-    // Per handshake the two sides make 2 ECDSA signatures (CertificateVerify) and 2 verifications (peer leaf key
-    // over CertificateVerify), plus ECDHE; certificate-chain signature checks are skipped by both sides here.
-    let bound = 1 / (2 / speed.sign + 2 / speed.verify)
-    print("openssl speed ecdsap256 (same run): \(fmt(speed.sign)) sign/s, \(fmt(speed.verify)) verify/s")
-    print(
-        "  -> ECDSA bound ~\(fmt(bound)) handshakes/s per core; DANE off reaches "
-            + String(format: "%.2f", off.rate / bound) + "x of it")
-}
 progress("done")
 exit(off.failures + cold.failures + warm.failures == 0 ? 0 : 1)
