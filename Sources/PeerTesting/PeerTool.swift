@@ -84,12 +84,12 @@ public enum PeerTool {
         nonisolated(unsafe) var errData = Data()
         group.enter()
         DispatchQueue.global().async {
-            outData = outPipe.fileHandleForReading.readDataToEndOfFile()
+            outData = readAll(outPipe.fileHandleForReading)
             group.leave()
         }
         group.enter()
         DispatchQueue.global().async {
-            errData = errPipe.fileHandleForReading.readDataToEndOfFile()
+            errData = readAll(errPipe.fileHandleForReading)
             group.leave()
         }
         if group.wait(timeout: .now() + timeout) == .timedOut {
@@ -140,5 +140,21 @@ public enum PeerTool {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+}
+
+/// Reads a pipe to its end, retrying reads a signal interrupted (EINTR): Foundation's `readDataToEndOfFile()` traps
+/// on EINTR, and tests that start and kill servers make SIGCHLD arrive at any moment.
+func readAll(_ handle: FileHandle) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    let fd = handle.fileDescriptor
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count > 0 {
+            data.append(contentsOf: buffer[0..<count])
+        } else if count == 0 || errno != EINTR {
+            return data
+        }
     }
 }

@@ -56,8 +56,8 @@ import X509
         let (_, payload) = try await activate(esim)
         let request = try await esim.makeKeyAndCSR()
         let state = try JSONSerialization.jsonObject(with: Data(contentsOf: esim.stateFile)) as? [String: Any]
-        let raw = try #require(state?["privateKeys"] as? [Any])
-        let scalars = raw.compactMap { ($0 as? [Int])?.map(UInt8.init) }.filter { $0.count == 32 }
+        let raw = try #require(state?["privateKeys"] as? [String: String])  // container id → base64 scalar
+        let scalars = raw.values.compactMap { Data(base64Encoded: $0).map(Array.init) }.filter { $0.count == 32 }
         #expect(scalars.count == 3)
         var answers: [[UInt8]] = [request.csrDER, Array(request.csrPEM.utf8), request.keyAgreementPublicKey, payload]
         answers += try await esim.certificateChainDER()
