@@ -8,7 +8,7 @@ import RegistryStoreSQLite
 import ServiceLifecycle
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A registry served over real HTTP on 127.0.0.1 and a free port, for one test; stops when the body returns.
@@ -40,7 +40,9 @@ struct LiveRegistry {
             clock: clock ?? { Date() })
         let token = try await registry.bootstrapOperator()
         let scheduler = JobScheduler(registry: registry)
-        let router = buildRouter(registry: registry, scheduler: scheduler)
+        let router = buildRouter(
+            registry: registry, scheduler: scheduler,
+            options: RegistryAPIOptions(webhookSecret: { tenant, url in "test-key-\(tenant)-\(url.count)" }))
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
@@ -126,7 +128,8 @@ struct LiveRegistry {
             return (id, token)
         }
         return Cast(
-            parkoServ: try await onboard("/v1/asps", ["name": "ParkoServ", "fqdn": "iot.parkoserv.test", "port": 8884]),
+            parkoServ: try await onboard(
+                "/v1/asps", ["name": "ParkoServ", "fqdn": "iot.parkoserv.test", "port": 8884]),
             carParkServ: try await onboard(
                 "/v1/asps", ["name": "CarParkServ", "fqdn": "iot.carparkserv.test", "port": 8883]),
             city: try await onboard("/v1/owners", ["name": "City of Ottawa"]),
@@ -136,13 +139,17 @@ struct LiveRegistry {
     }
 
     static func eid(_ n: Int) -> String { try! EID.withCheckDigits(body: String(format: "8904903200%020d", n)).digits }
-    static func iccid(_ n: Int) -> String { try! ICCID.withCheckDigit(body: String(format: "898822800%010d", n)).digits }
+    static func iccid(_ n: Int) -> String {
+        try! ICCID.withCheckDigit(body: String(format: "898822800%010d", n)).digits
+    }
 
     func registerDevice(_ n: Int, cast: Cast) async throws -> String {
         let eid = Self.eid(n)
         let reply = try await request(
             "POST", "/v1/devices", token: cast.parkoServ.token,
-            json: ["eid": eid, "iccid": Self.iccid(n), "owner": cast.city.id, "mno": cast.telco.id, "model": "SParkometer"])
+            json: [
+                "eid": eid, "iccid": Self.iccid(n), "owner": cast.city.id, "mno": cast.telco.id, "model": "SParkometer",
+            ])
         guard reply.status == 201 else { throw TestFailure("register failed: \(reply.status) \(reply.text)") }
         return eid
     }

@@ -117,22 +117,28 @@ struct RegistryZoneFactsTests {
         #expect(try await w.publisher.checkConsistency().isConsistent)
     }
 
-    @Test("a completed transfer withdraws the old profile until the new certificate is issued under the new profile")
+    @Test("a completed transfer replaces the old profile's names with the new profile's, same eSIM key")
     func transferReplacesProfile() async throws {
         let w = try await world()
         let (eid, old) = try await activeCertifiedDevice(w, 4)
         try await w.publisher.catchUp()
+        let identityBefore = try #require(await w.publisher.zone).rrset(identityName(eid), .tlsa)
         let code = try await w.registry.issueTransferCode(for: [eid], by: w.owner)
         try await w.registry.requestTransfer(eid, authCode: code.code, by: w.gainingASP)
         try await w.publisher.catchUp()
+        // The transfer re-certified the eSIM's key under the new profile in the same transaction.
+        let new = try #require(try await w.store.currentCertificate(eid: EID(eid)))
+        #expect(new.rpid > old.rpid && new.serial != old.serial)
         var zone = try #require(await w.publisher.zone)
-        #expect(zone.rrsets(at: identityName(eid)).isEmpty, "the old certificate was revoked by the transfer")
-        let new = try await w.registry.submitCSR(eid, csr: try csr(), by: w.mno)
-        #expect(new.rpid > old.rpid)
+        #expect(zone.rrsets(at: try DNSName("\(old.rpid).\(eid).iotregistry.test.")).isEmpty, "old profile gone")
+        #expect(zone.rrset(try DNSName("\(new.rpid).\(eid).iotregistry.test."), .cert) != nil)
+        #expect(zone.rrset(identityName(eid), .tlsa)?.rrset == identityBefore?.rrset, "same key, same TLSA")
+        // A later CSR (re-key) replaces both names again.
+        let rekeyed = try await w.registry.submitCSR(eid, csr: try csr(), by: w.mno)
         try await w.publisher.catchUp()
         zone = try #require(await w.publisher.zone)
-        #expect(zone.rrsets(at: try DNSName("\(old.rpid).\(eid).iotregistry.test.")).isEmpty)
-        #expect(zone.rrset(try DNSName("\(new.rpid).\(eid).iotregistry.test."), .cert) != nil)
+        #expect(zone.rrset(identityName(eid), .tlsa)?.rrset != identityBefore?.rrset)
+        #expect(zone.rrset(try DNSName("\(rekeyed.rpid).\(eid).iotregistry.test."), .cert) != nil)
         #expect(try await w.publisher.checkConsistency().isConsistent)
     }
 

@@ -8,11 +8,9 @@ struct WebhookController {
     let secret: (@Sendable (String, String) -> String)?
 
     func register(on router: Router<RegistryRequestContext>) {
+        // A host that sends no webhooks does not offer the route (404), rather than failing it (5xx).
+        guard let secret else { return }
         router.put("/v1/asps/:id/webhook") { request, context in
-            guard let secret else {
-                throw Problem(
-                    status: .serviceUnavailable, code: "unavailable", detail: "this registry does not send webhooks")
-            }
             let body = try await request.decodeJSON(WebhookRequest.self, allowedKeys: ["url"])
             let id = try context.parameters.require("id")
             guard try await registry.tenantKindForWebhook(id) == .asp else {
