@@ -75,11 +75,6 @@ extension Registry {
         let millis = UInt64(max(time.timeIntervalSince1970 * 1000, 0))
         let count = taskCounter.add(1, ordering: .relaxed).newValue & 0xFF_FFFF
         return "t" + String(millis, radix: 16).leftPadded(to: 12) + String(count, radix: 16).leftPadded(to: 6)
-            + randomHex(5)
-    }
-
-    static func randomHex(_ count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return hex((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            + RandomText.base32(byteCount: 5)
     }
 }

@@ -1,13 +1,13 @@
 public import Foundation
 
 extension Registry {
-    /// `PUT /v1/asps/{id}/webhook` (and `/v1/mnos/{id}/webhook`): the operator or the tenant itself sets the URL its
-    /// notifications go to. Only `https`, or `http` to a loopback address (tests, a sidecar), is accepted.
+    /// `PUT /v1/asps/{id}/webhook`: the operator or the ASP itself sets the URL its notifications go to. Only
+    /// `https`, or `http` to a loopback address (tests, a sidecar), is accepted.
     public func setWebhook(tenantID: String, url: String, by principal: Principal) async throws -> Webhook {
         guard principal == .registryOperator || principal.tenantID == tenantID,
-            let kind = try await tenantKind(tenantID), kind == .asp || kind == .mno
+            try await tenantKind(tenantID) == .asp
         else {
-            throw RegistryError.notFound("no ASP or MNO '\(tenantID)' visible to you")
+            throw RegistryError.notFound("no ASP '\(tenantID)' visible to you")
         }
         guard url.count <= 2048, let parsed = URL(string: url), let host = parsed.host, !host.isEmpty,
             parsed.scheme == "https" || (parsed.scheme == "http" && ["127.0.0.1", "::1", "localhost"].contains(host))
@@ -20,7 +20,7 @@ extension Registry {
         changes.webhooks.append(webhook)
         changes.audit.append(
             AuditDraft(
-                at: now, actor: principal.description, action: "webhook.set", target: "\(kind.rawValue):\(tenantID)",
+                at: now, actor: principal.description, action: "webhook.set", target: "asp:\(tenantID)",
                 details: Self.details(["url": url])))
         try await store.commit(changes)
         return webhook
@@ -30,9 +30,4 @@ extension Registry {
     public func webhook(tenantID: String) async throws -> Webhook? {
         try await store.webhook(tenantID: tenantID)
     }
-}
-
-extension Registry {
-    /// The kind of tenant `id` is, for doors that route by it (nil when unknown).
-    public func tenantKindForWebhook(_ id: String) async throws -> TenantKind? { try await tenantKind(id) }
 }

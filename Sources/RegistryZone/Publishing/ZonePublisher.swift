@@ -105,48 +105,44 @@ public actor ZonePublisher {
 
     /// Makes the names of `eids` match the database in one signed change; nil when nothing differed.
     public func apply(devices eids: [String], now: Date = Date()) async throws -> ZoneDiff? {
-        guard var zone else { throw RegistryZoneError(.state, "the zone has not been built yet; call rebuild first") }
+        guard let zone else { throw RegistryZoneError(.state, "the zone has not been built yet; call rebuild first") }
         var change = ZoneChange()
         for eid in Set(eids).sorted() {
             let (current, rpids) = try await facts.identity(eid: eid)
             let desired = try current.map { try records.records(for: $0) } ?? []
             let names = try records.names(eid: eid, rpids: Array(Set(rpids + (current.map { [$0.rpid] } ?? []))))
-            let present = names.flatMap { name in
-                zone.rrsets(at: name).filter { !Self.signerTypes.contains($0.rrset.type) }.flatMap(\.rrset.records)
-            }
-            let presentSet = Set(present.map(RecordKey.init))
-            let desiredSet = Set(desired.map(RecordKey.init))
-            change.removals += present.filter { !desiredSet.contains(RecordKey($0)) }
-            change.additions += desired.filter { !presentSet.contains(RecordKey($0)) }
+            Self.plan(&change, names: names, desired: desired, in: zone)
         }
-        guard !change.removals.isEmpty || !change.additions.isEmpty else { return nil }
-        let diff = try zone.apply(change, now: now)
-        guard !diff.isEmpty else { return nil }
-        try serialFile?.write(zone.serial)
-        self.zone = zone
-        await sink?.publish(zone, diff: diff)
-        return diff
+        return try await publish(change, now: now)
     }
 
     /// Publishes the TLSA of ASP services onboarded (or re-certified) since the last build, in one signed change;
     /// nil when the zone already holds them. ASPs are few and change rarely, so this compares them all.
     @discardableResult
     public func syncServices(now: Date = Date()) async throws -> ZoneDiff? {
-        guard var zone else { throw RegistryZoneError(.state, "the zone has not been built yet; call rebuild first") }
+        guard let zone else { throw RegistryZoneError(.state, "the zone has not been built yet; call rebuild first") }
         var change = ZoneChange()
         for service in try await facts.services() {
             let desired = try records.records(for: service)
-            for name in Set(desired.map { $0.name.lowercased() }) {
-                let present = zone.rrsets(at: name).filter { !Self.signerTypes.contains($0.rrset.type) }
-                    .flatMap(\.rrset.records)
-                let wanted = desired.filter { $0.name.lowercased() == name }
-                let presentSet = Set(present.map(RecordKey.init))
-                let wantedSet = Set(wanted.map(RecordKey.init))
-                change.removals += present.filter { !wantedSet.contains(RecordKey($0)) }
-                change.additions += wanted.filter { !presentSet.contains(RecordKey($0)) }
-            }
+            Self.plan(&change, names: Array(Set(desired.map { $0.name.lowercased() })), desired: desired, in: zone)
         }
-        guard !change.removals.isEmpty || !change.additions.isEmpty else { return nil }
+        return try await publish(change, now: now)
+    }
+
+    /// Adds to `change` what makes the records at `names` (signer types aside) equal `desired`.
+    static func plan(_ change: inout ZoneChange, names: [DNSName], desired: [ResourceRecord], in zone: SignedZone) {
+        let present = names.flatMap { name in
+            zone.rrsets(at: name).filter { !signerTypes.contains($0.rrset.type) }.flatMap(\.rrset.records)
+        }
+        let presentSet = Set(present.map(RecordKey.init))
+        let desiredSet = Set(desired.map(RecordKey.init))
+        change.removals += present.filter { !desiredSet.contains(RecordKey($0)) }
+        change.additions += desired.filter { !presentSet.contains(RecordKey($0)) }
+    }
+
+    /// Signs `change` into the zone, persists the serial and hands the new version to the sink; nil when empty.
+    private func publish(_ change: ZoneChange, now: Date) async throws -> ZoneDiff? {
+        guard var zone, !change.removals.isEmpty || !change.additions.isEmpty else { return nil }
         let diff = try zone.apply(change, now: now)
         guard !diff.isEmpty else { return nil }
         try serialFile?.write(zone.serial)

@@ -52,14 +52,17 @@ extension RegistryHome {
         return try EPPTLSIdentity.loadOrCreate(directory: folder)
     }
 
+    /// The DoT certificate's SPKI SHA-256: the pin (RFC 7858 §4.2) devices and ASPs authenticate the resolver by.
+    func dotSPKIPin() throws -> [UInt8] {
+        let certificate = try Certificate(pemOrDER: Array(try dotIdentity().certificateChainPEM.utf8))
+        return Array(SHA256.hash(data: try CertificateDER.subjectPublicKeyInfo(certificate.derBytes)))
+    }
+
     /// What every payload carries: the DoT resolver (`host:port`, pinned by SPKI) and the trust anchors (IANA root
     /// and this zone's DS).
     func payloadSettings(zone: String, dotHost: String, dotPort: Int, wifi: (String, String)?) throws
         -> PayloadSettings
     {
-        let identity = try dotIdentity()
-        let certificate = try Certificate(pemOrDER: Array(identity.certificateChainPEM.utf8))
-        let spki = try CertificateDER.subjectPublicKeyInfo(certificate.derBytes)
         let apex = try zoneConfiguration(zone: zone).apex
         let ds = try zoneKeys(create: false).keySigningKey.ds(owner: apex)
         let anchor = DNSTrustAnchor(
@@ -68,7 +71,7 @@ extension RegistryHome {
         return PayloadSettings(
             resolver: RegistryPayload.DNSResolver(
                 address: dotHost, port: UInt16(clamping: dotPort), authenticationName: "localhost",
-                spkiSHA256: Array(SHA256.hash(data: spki))),
+                spkiSHA256: try dotSPKIPin()),
             trustAnchors: DNSTrustAnchor.ianaRoot + [anchor], wifi: wifi.map { (ssid: $0.0, passphrase: $0.1) })
     }
 }

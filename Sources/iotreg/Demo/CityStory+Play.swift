@@ -40,18 +40,23 @@ extension CityStory {
             configuration: .init(concurrency: 64, longPollSeconds: 1))
         try await mno.addDevices(eids)
         await mno.start()
-        report.record("1 procurement (eSIMs made)", devices: count, since: start, passed: true, "")
+        let onNetwork = await mno.deviceEIDs.count
+        report.record(
+            "1 procurement (eSIMs made)", devices: onNetwork, since: start, passed: onNetwork == count,
+            "personalised with the registry root")
 
         // 2. Cloud registration: the city hands ParkoServ its meter list (the seed's CSV columns and ours).
         start = ContinuousClock.now
-        let items: [[String: Any]] = eids.enumerated().map { index, eid in
+        let items: [[String: Any]] = try eids.enumerated().map { index, eid in
             [
                 "eid": eid,
-                "iccid": (try? ICCID.withCheckDigit(body: "898812345" + String(format: "%010d", index)).digits) ?? "",
+                "iccid": try ICCID.withCheckDigit(body: "898812345" + String(format: "%010d", index)).digits,
                 "model": "SParkometer", "serial": "SPK-\(index)", "firmwareVersion": "1.1",
             ]
         }
-        report.record("2 cloud registration", devices: count, since: start, passed: true, "city -> ParkoServ")
+        report.record(
+            "2 cloud registration", devices: items.count, since: start, passed: items.count == count,
+            "city -> ParkoServ")
 
         // 3. Registry registration: ParkoServ registers the meters in one bulk job.
         start = ContinuousClock.now

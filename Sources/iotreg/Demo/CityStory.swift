@@ -13,6 +13,7 @@ import PKI
 import Payload
 import RegistryCore
 import ServiceLifecycle
+import Synchronization
 import X509
 
 /// The city story (DESIGN.md) on loopback: a registry node, two sample ASPs, a simulated MNO and its eSIMs.
@@ -90,8 +91,7 @@ final class CityStory: @unchecked Sendable {
         let settings = try home.settings()
         let zone = try DNSName(settings.zone)
         let ds = try home.zoneKeys(create: false).keySigningKey.ds(owner: zone)
-        let dot = try Certificate(pemOrDER: Array(try home.dotIdentity().certificateChainPEM.utf8))
-        let pin = Array(SHA256.hash(data: try CertificateDER.subjectPublicKeyInfo(dot.derBytes)))
+        let pin = try home.dotSPKIPin()
         let token = try String(contentsOf: home.tokenURL, encoding: .utf8).trimmingCharacters(
             in: .whitespacesAndNewlines)
         return CityStory(
@@ -123,7 +123,7 @@ final class CityStory: @unchecked Sendable {
         let identity = try EPPTLSIdentity.selfSigned(hostnames: [fqdn])
         let certificate = try Certificate(pemOrDER: Array(identity.certificateChainPEM.utf8))
         let registry = node.registry
-        let box = SponsorBox()
+        let sponsor = Mutex<String?>(nil)  // the ASP's id, known once onboarded (the server starts first)
         let server = SampleASPServer(
             .init(
                 name: name, certificateChain: [certificate.derBytes],
@@ -131,7 +131,7 @@ final class CityStory: @unchecked Sendable {
                 sponsors: { eid in
                     // The ASP's own customer list is the registry's answer for its token: a device transferred
                     // away is no longer visible to it.
-                    guard let id = box.id else { return false }
+                    guard let id = sponsor.withLock({ $0 }) else { return false }
                     guard let device = try? await registry.device(eid, by: .asp(id)) else { return false }
                     return device.state == .active
                 }),
@@ -147,8 +147,20 @@ final class CityStory: @unchecked Sendable {
         guard let id = object["id"] as? String, let token = object["token"] as? String else {
             throw CLIError("onboarding \(name) answered \(object)")
         }
-        box.id = id
+        sponsor.withLock { $0 = id }
+        try await waitUntilPublished(try DNSName("_\(port)._tcp.\(fqdn)."))
         return Service(id: id, token: token, name: name, fqdn: fqdn, server: server, port: port)
+    }
+
+    /// Waits (up to 10 s) until the zone serves a validated TLSA at `name`: the zone follower publishes a newly
+    /// onboarded ASP within a second, and a device that looked earlier would cache the proof that it is absent.
+    func waitUntilPublished(_ name: DNSName) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if case .secure = try? await resolver().tlsa(name) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw CLIError("the zone did not publish \(name) within 10 s")
     }
 
     func onboard(_ kind: String, _ name: String) async throws -> (id: String, token: String) {
@@ -157,15 +169,5 @@ final class CityStory: @unchecked Sendable {
             throw CLIError("onboarding \(name) failed")
         }
         return (id, token)
-    }
-}
-
-/// The ASP's id, known once it is onboarded (the server starts first, to learn its port).
-final class SponsorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: String?
-    var id: String? {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
     }
 }
