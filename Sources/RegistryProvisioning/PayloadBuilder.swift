@@ -21,10 +21,18 @@ public actor PayloadBuilder {
     let signer: PayloadSigner
     let settings: PayloadSettings
     let logger: Logger
+    /// The outbox sequence the DNS zone has published through, when a zone is served: a payload is built only
+    /// after the zone publishes its certificate, so a device never self-attests against a zone that lacks it (and
+    /// caches that absence for the negative TTL).
+    let published: (@Sendable () async -> Int64)?
     /// Payloads recorded since start (for logs and tests).
     public private(set) var built = 0
 
-    public init(registry: Registry, signer: PayloadSigner, settings: PayloadSettings, logger: Logger) {
+    public init(
+        registry: Registry, signer: PayloadSigner, settings: PayloadSettings, logger: Logger,
+        publishedThrough published: (@Sendable () async -> Int64)? = nil
+    ) {
+        self.published = published
         self.registry = registry
         self.signer = signer
         self.settings = settings
@@ -34,6 +42,12 @@ public actor PayloadBuilder {
     /// Builds the payloads a batch of outbox events calls for, `concurrency` at a time (their commits then share
     /// the store's group commit); other events are ignored. Events for one device are built in order.
     public func process(_ events: [OutboxEvent], concurrency: Int = 16) async throws {
+        if let published, let last = events.last?.sequence {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while await published() < last && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
         var byDevice: [EID: [String]] = [:]
         var order: [EID] = []
         for event in events where event.kind == .certificateIssued {

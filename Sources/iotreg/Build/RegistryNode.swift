@@ -111,7 +111,7 @@ final class RegistryNode: Sendable {
             settings: try home.payloadSettings(
                 zone: settings.zone, dotHost: resolver.0, dotPort: resolver.1,
                 wifi: options.wifi.map { ($0.ssid, $0.passphrase) }),
-            logger: logger)
+            logger: logger, publishedThrough: { await zonePublisher.position })
         let webhooks = WebhookSigner(key: try home.operatorSecret(create: false).derivedKey(purpose: "webhooks"))
         let notifier = WebhookNotifier(
             registry: registry, signer: webhooks, transport: URLSessionWebhookTransport(), logger: logger)
