@@ -142,10 +142,11 @@ let package = Package(
         .target(
             name: "DeviceAgent",
             dependencies: [
-                "DANE", "DeviceKit", "Payload", "DNSWire", "DNSSEC", crypto,
+                "DANE", "DeviceKit", "Payload", "DNSWire", "DNSSEC", "PKI", crypto,
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -3,6 +3,7 @@ public import DNSWire
 public import NIOCore
 public import NIOSSL
 import SwiftASN1
+import Synchronization
 import X509
 
 /// Why the ASP middleware refused a device.
@@ -48,7 +49,8 @@ public enum AdmissionEvent: Hashable, Sendable, CustomStringConvertible {
 ///
 /// For each client: exactly one SAN dNSName `<eid>._device.<zone>` (one label, then `_device`, then our zone) is
 /// the identity; its TLSA RRset is fetched and DNSSEC-validated by the ``ValidatingResolver`` (cached within
-/// TTLs); the device is admitted only if its leaf matches a DANE-EE record (or, with `acceptIssuerTA`, its chain
+/// TTLs, and looked up once more afresh before a refusal, so a renewed device is not refused for the TTL); the device
+/// is admitted only if its leaf matches a DANE-EE record (or, with `acceptIssuerTA`, its chain
 /// matches the DANE-TA record at `_ca._device.<zone>` while its own name still exists). A validated NXDOMAIN means
 /// revoked; any other failure refuses too (fail closed). Every decision goes to ``events``.
 ///
@@ -71,6 +73,8 @@ public final class DANEClientAuthenticator: Sendable {
     /// Admission decisions, for alerts (one consumer; the newest 10,000 are kept when nobody reads).
     public let events: AsyncStream<AdmissionEvent>
     private let continuation: AsyncStream<AdmissionEvent>.Continuation
+    /// When each name was last looked up afresh after a refusal.
+    private let refreshed = Mutex<[DNSName: ContinuousClock.Instant]>([:])
 
     public init(zone: DNSName, resolver: ValidatingResolver, acceptIssuerTA: Bool = false) {
         self.zone = zone.lowercased()
@@ -131,6 +135,29 @@ public final class DANEClientAuthenticator: Sendable {
         do { identity = try DeviceIdentity(certificateDER: leaf, zone: zone) } catch let e as DANEError {
             return .refused(eid: nil, reason: .unknown, detail: e.reason)
         } catch { return .refused(eid: nil, reason: .unknown, detail: "\(error)") }
+        let first = await check(chain, identity)
+        // A refusal may rest on a cached answer the zone has since replaced (the device renewed its certificate,
+        // or was activated again): look once more, afresh, at most once a second per name so a flood of bad
+        // certificates cannot turn into a flood of queries. A fresher validated answer can only be more current.
+        guard case .refused(_, let reason, _) = first, reason == .substitutedKey || reason == .revoked,
+            mayRefresh(identity.name)
+        else { return first }
+        await resolver.forget(identity.name, .tlsa)
+        return await check(chain, identity)
+    }
+
+    /// Whether `name` may be looked up afresh now (and records that it was).
+    private func mayRefresh(_ name: DNSName) -> Bool {
+        let now = ContinuousClock.now
+        return refreshed.withLock { last in
+            if let previous = last[name], now - previous < .seconds(1) { return false }
+            if last.count >= 10_000 { last = last.filter { now - $0.value < .seconds(1) } }
+            last[name] = now
+            return true
+        }
+    }
+
+    private func check(_ chain: [[UInt8]], _ identity: DeviceIdentity) async -> AdmissionEvent {
         let lookup: TLSALookup
         do { lookup = try await resolver.tlsa(identity.name) } catch {
             return Self.refusal(identity.eid, identity.name, error)

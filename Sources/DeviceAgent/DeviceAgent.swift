@@ -27,6 +27,10 @@ import X509
 /// 4. `HELLO <eid>` → `WELCOME …` (``DeviceConnection/welcome``): in TLS 1.3 the server checks the client
 ///    certificate after the client's handshake is done, so only its answer proves admission (`refusedByASP`).
 ///
+/// Before its certificate expires the device renews it itself (``renew(now:publicationTimeout:)``): a new key in
+/// the eSIM's other signature container, its CSR signed there, EST `simplereenroll` authenticated by the current
+/// certificate, and the new certificate used once the zone publishes it.
+///
 /// Not sent: the TLS `dane_clientid` extension (draft-ietf-dance-tls-clientid). swift-nio-ssl 2.37 has no API to
 /// add a ClientHello extension (no binding of a custom-extension callback anywhere in its `NIOSSL` sources, and the
 /// BoringSSL it vendors has no `SSL_CTX_add_client_custom_ext`), so the ASP reads the DANE client identity from the
@@ -55,18 +59,27 @@ public final class DeviceAgent: Sendable {
     public let resolver: ValidatingResolver
     /// Handshake (TCP + TLS) and per-request limit.
     public let timeout: TimeAmount
-    private let key: IoTSafePrivateKey
-    private let group: any EventLoopGroup
+    /// The signature container holding the key ``certificateChain`` names.
+    public let keyID: UInt8
+    /// The registry root (DER) the EST server's certificate must chain to; nil when renewal is not configured.
+    public let registryRoot: [UInt8]?
+    /// The EST base URL to renew at (``renew(now:publicationTimeout:)``); nil when the payload names none.
+    public let estURL: String?
+    let key: IoTSafePrivateKey
+    let group: any EventLoopGroup
 
     /// - Parameters:
     ///   - aspFQDN: the ASP's host name, e.g. `parkoserv.iotregistry.test`.
     ///   - identity: the device name `<eid>._device.<zone>`; it must be a SAN dNSName of the leaf.
     ///   - iotSafe: the applet session holding the client key (container `keyID`).
+    ///   - registryRoot: the registry root (DER), which EST servers chain to.
+    ///   - estURL: the EST base URL for ``renew(now:publicationTimeout:)``.
     /// - Throws: ``DeviceAgentError`` `badConfiguration` when names do not parse or the leaf lacks `identity`.
     public init(
         aspFQDN: String, aspPort: Int, connectHost: String? = nil, certificateChain: [[UInt8]], identity: String,
         iotSafe: IoTSafeClient, keyID: UInt8 = IoTSafePersonalisation.clientKeyID, resolver: ValidatingResolver,
-        timeout: TimeAmount = .seconds(10), eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        registryRoot: [UInt8]? = nil, estURL: String? = nil, timeout: TimeAmount = .seconds(10),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {
         func name(_ text: String) throws -> DNSName {
             do { return try DNSName(text.hasSuffix(".") ? text : text + ".").lowercased() } catch {
@@ -92,6 +105,9 @@ public final class DeviceAgent: Sendable {
         self.eid = String(decoding: first, as: UTF8.self)
         self.resolver = resolver
         self.timeout = timeout
+        self.keyID = keyID
+        self.registryRoot = registryRoot
+        self.estURL = estURL
         self.key = IoTSafePrivateKey(client: iotSafe, keyID: keyID)
         self.group = eventLoopGroup
     }
@@ -126,7 +142,8 @@ public final class DeviceAgent: Sendable {
             aspFQDN: asp?.fqdn ?? payload.asp.fqdn, aspPort: asp?.port ?? Int(payload.asp.port),
             connectHost: connectHost, certificateChain: [payload.device.certificate, payload.device.issuingCA],
             identity: payload.device.dnsName, iotSafe: iotSafe, keyID: keyID,
-            resolver: ValidatingResolver(trustAnchors: anchors, transport: dot), eventLoopGroup: eventLoopGroup)
+            resolver: ValidatingResolver(trustAnchors: anchors, transport: dot), registryRoot: payload.registryRoot,
+            estURL: payload.estURL, eventLoopGroup: eventLoopGroup)
     }
 
     /// The ASP's TLSA owner name, `_<port>._tcp.<fqdn>`.

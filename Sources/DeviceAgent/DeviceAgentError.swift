@@ -6,7 +6,7 @@ public struct DeviceAgentError: Error, Hashable, Sendable, CustomStringConvertib
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Hashable, Sendable {
             case selfAttestationFailed, serverNotAuthenticated, lookupFailed, connectionFailed, protocolError
-            case badConfiguration, signingFailed, refusedByASP
+            case badConfiguration, signingFailed, refusedByASP, renewalFailed
         }
         fileprivate let base: Base
         fileprivate init(_ base: Base) { self.base = base }
@@ -26,6 +26,9 @@ public struct DeviceAgentError: Error, Hashable, Sendable, CustomStringConvertib
         public static let badConfiguration = Code(.badConfiguration)
         /// The ASP ended the connection instead of welcoming the device (its DANE check refused this device).
         public static let refusedByASP = Code(.refusedByASP)
+        /// EST renewal did not yield a usable certificate (the server refused, or answered something that is not a
+        /// certificate for the new key); the current certificate and key are unchanged and still in use.
+        public static let renewalFailed = Code(.renewalFailed)
         /// The IoT SAFE applet did not sign.
         public static let signingFailed = Code(.signingFailed)
 

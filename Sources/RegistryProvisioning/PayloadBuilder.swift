@@ -4,6 +4,7 @@ public import Logging
 import PKI
 import Payload
 public import RegistryCore
+import Synchronization
 import X509
 
 /// Turns every issued device certificate into a signed Registry Payload and queues its delivery (DESIGN.md step 4
@@ -20,6 +21,8 @@ public actor PayloadBuilder {
     let registry: Registry
     let signer: PayloadSigner
     let settings: PayloadSettings
+    /// ``PayloadSettings/estURL``, or the one ``announceEST(url:)`` gave once the listener knew its port.
+    private let estURL: Mutex<String?>
     let logger: Logger
     /// The outbox sequence the DNS zone has published through, when a zone is served: a payload is built only
     /// after the zone publishes its certificate, so a device never self-attests against a zone that lacks it (and
@@ -36,7 +39,14 @@ public actor PayloadBuilder {
         self.registry = registry
         self.signer = signer
         self.settings = settings
+        self.estURL = Mutex(settings.estURL)
         self.logger = logger
+    }
+
+    /// The EST base URL payloads carry from now on: the EST listener calls this once it is bound (its port may
+    /// have been chosen by the system).
+    public nonisolated func announceEST(url: String) {
+        estURL.withLock { $0 = url }
     }
 
     /// Builds the payloads a batch of outbox events calls for, `concurrency` at a time (their commits then share
@@ -161,6 +171,7 @@ public actor PayloadBuilder {
                 eid: device.eid.digits, rpid: UInt64(max(rpid, 0)), dnsName: "\(device.eid.digits)._device.\(zone)",
                 certificate: certificate.der, issuingCA: issuer.certificate.derBytes),
             asp: endpoint, registryRoot: pki.hierarchy.root.certificate.derBytes, resolver: settings.resolver,
-            trustAnchors: settings.trustAnchors, wifi: wifi, mudURL: device.mudURL, seedSignatures: seed)
+            trustAnchors: settings.trustAnchors, wifi: wifi, mudURL: device.mudURL, seedSignatures: seed,
+            estURL: estURL.withLock { $0 })
     }
 }

@@ -14,15 +14,19 @@ public struct PayloadSettings: Sendable {
     public var wifi: (ssid: String, passphrase: String)?
     /// Whether to add the issuing CA's detached signatures the seed's on-SIM layout expects.
     public var seedSignatures: Bool
+    /// The EST base URL devices renew at (`https://host:port/.well-known/est`), when the registry runs its EST
+    /// listener; nil leaves renewal to the MNO channel.
+    public var estURL: String?
 
     public init(
         resolver: RegistryPayload.DNSResolver, trustAnchors: [DNSTrustAnchor], lifetime: TimeInterval = 90 * 86_400,
-        wifi: (ssid: String, passphrase: String)? = nil, seedSignatures: Bool = true
+        wifi: (ssid: String, passphrase: String)? = nil, seedSignatures: Bool = true, estURL: String? = nil
     ) {
         self.resolver = resolver
         self.trustAnchors = trustAnchors
         self.lifetime = lifetime
         self.wifi = wifi
         self.seedSignatures = seedSignatures
+        self.estURL = estURL
     }
 }

@@ -54,7 +54,8 @@ enum SamplePayload {
                 )
             ],
             wifi: wifi,
-            mudURL: "https://mud.parkoserv.test/meter-v1.json"
+            mudURL: "https://mud.parkoserv.test/meter-v1.json",
+            estURL: "https://est.iotregistry.test:8443/.well-known/est"
         )
     }
 }
@@ -65,7 +66,7 @@ enum SamplePayload {
         let bytes = payload.encoded()
         #expect(try RegistryPayload(decoding: bytes) == payload)
         #expect(try RegistryPayload(decoding: bytes).encoded() == bytes)
-        #expect(bytes.first == 0xAB)  // map of 11 entries (no seed signatures)
+        #expect(bytes.first == 0xAC)  // map of 12 entries (no seed signatures)
     }
 
     @Test func ianaRootAnchorsAsDSRecords() {

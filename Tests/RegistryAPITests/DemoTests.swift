@@ -13,7 +13,8 @@ import Testing
         #expect(result.status == 0, "\(result.output.suffix(3000))")
         for step in [
             "3 registry registration", "4 activation + payload OTA", "5 connection (DANE mTLS)",
-            "6 transfer -> reconnected", "6b old ASP refuses moved meters", "7 deactivation enforced",
+            "6 transfer -> reconnected", "6b old ASP refuses moved meters", "7 renewal (EST) -> reconnected",
+            "8 deactivation enforced",
         ] {
             let line = result.stdout.split(separator: "\n").first { $0.hasPrefix(step) }
             #expect(line?.contains(" ok") == true, "step '\(step)': \(line ?? "missing")")

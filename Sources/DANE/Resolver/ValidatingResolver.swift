@@ -122,6 +122,12 @@ public actor ValidatingResolver {
         }
     }
 
+    /// Drops the cached answer for `name` and `type`, so the next lookup asks again: a device that just renewed
+    /// its certificate knows its own TLSA is about to change, and must not wait out the TTL to see it.
+    public func forget(_ name: DNSName, _ type: RecordType) {
+        cache[Key(name: name.lowercased(), type: type)] = nil
+    }
+
     /// Drops every cached answer and key set (e.g. after the operator changed trust anchors).
     public func flush() {
         cache = [:]
@@ -225,7 +231,8 @@ public actor ValidatingResolver {
             throw DANEError(
                 .indeterminate, "the resolver answered \(response.responseCode) for \(zone) DNSKEY; retry later")
         }
-        guard let rrset = SignedRRSet.group(response.answers).first(where: {
+        guard
+            let rrset = SignedRRSet.group(response.answers).first(where: {
                 $0.rrset.name == zone && $0.rrset.type == .dnskey
             })
         else {

@@ -15,6 +15,7 @@ public import Foundation
 //   ? 10: wifi,              ; Wi-Fi credentials, secret sealed with HPKE to the eSIM's key-agreement key
 //   ? 11: tstr,              ; MUD URL (RFC 8520)
 //   ? 12: seed-signatures,   ; detached signatures for the seed's on-SIM container layout
+//   ? 13: tstr,              ; EST base URL (RFC 7030), where the device renews its certificate
 // }
 //
 // The whole map is encoded deterministically (RFC 8949 §4.2.1) and signed as a COSE_Sign1 (ES256).
@@ -52,6 +53,10 @@ public struct RegistryPayload: Hashable, Sendable {
     public var mudURL: String?
     /// Signatures the seed's middleware checks (container map IDs 9 and 10), when the registry provides them.
     public var seedSignatures: SeedSignatures?
+    /// The registry's EST base URL (`https://host:port/.well-known/est`, RFC 7030 §3.2.2): where the device renews
+    /// its certificate with `simplereenroll` before it expires, authenticated by the certificate it holds. The
+    /// server's certificate chains to ``registryRoot``.
+    public var estURL: String?
 
     /// Makes a payload (times are truncated to whole seconds, as encoded).
     public init(
@@ -66,7 +71,8 @@ public struct RegistryPayload: Hashable, Sendable {
         trustAnchors: [DNSTrustAnchor],
         wifi: WiFi? = nil,
         mudURL: String? = nil,
-        seedSignatures: SeedSignatures? = nil
+        seedSignatures: SeedSignatures? = nil,
+        estURL: String? = nil
     ) {
         self.version = version
         self.sequence = sequence
@@ -80,6 +86,7 @@ public struct RegistryPayload: Hashable, Sendable {
         self.wifi = wifi
         self.mudURL = mudURL
         self.seedSignatures = seedSignatures
+        self.estURL = estURL
     }
 
     // MARK: - Encoding
@@ -99,6 +106,7 @@ public struct RegistryPayload: Hashable, Sendable {
         map.set(10, wifi?.cbor)
         map.set(11, mudURL.map { .text($0) })
         map.set(12, seedSignatures?.cbor)
+        map.set(13, estURL.map { .text($0) })
         return .map(map)
     }
 
@@ -133,7 +141,8 @@ public struct RegistryPayload: Hashable, Sendable {
             trustAnchors: try anchors.map(DNSTrustAnchor.init(cbor:)),
             wifi: try r.optional(10).map(WiFi.init(cbor:)),
             mudURL: try r.optionalText(11, "mudURL"),
-            seedSignatures: try r.optional(12).map(SeedSignatures.init(cbor:))
+            seedSignatures: try r.optional(12).map(SeedSignatures.init(cbor:)),
+            estURL: try r.optionalText(13, "estURL")
         )
     }
 

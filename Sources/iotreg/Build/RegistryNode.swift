@@ -13,6 +13,7 @@ import RegistryCore
 import RegistryProvisioning
 import RegistryZone
 import ServiceLifecycle
+import Synchronization
 
 /// One running registry: store, CA, zone publisher and DNS server, payload builder, REST (and EST, EPP) listeners.
 ///
@@ -24,6 +25,8 @@ final class RegistryNode: Sendable {
         var dot: ListenAddress
         var epp: ListenAddress
         var est: ListenAddress
+        /// The EST base URL payloads carry; nil derives it from ``est`` once bound.
+        var estURL: String? = nil
         var transferWindow: Int = 0
         /// TLSA and negative TTL: how soon a revocation is visible everywhere (seconds).
         var revocationBound: UInt32 = 300
@@ -121,17 +124,26 @@ final class RegistryNode: Sendable {
                 metrics: { prometheus.emitToString() },
                 health: { (try? await store.auditHead()) != nil },
                 webhookSecret: { webhooks.secretText(tenantID: $0, url: $1) }))
+        let est = options.est
+        // Payloads name the EST listener; with a system-chosen port it is known only once bound, so payloads wait.
+        let estBound = Mutex(est.isOff)
         var background: [any Service] = [
             TransferSweeper(registry: registry, logger: logger), ZoneFollower(publisher: zonePublisher, logger: logger),
-            OutboxFollower(name: "payload builder", logger: logger) { try await payloadBuilder.catchUp() },
+            OutboxFollower(name: "payload builder", logger: logger) {
+                guard estBound.withLock({ $0 }) else { return }
+                _ = try await payloadBuilder.catchUp()
+            },
             OutboxFollower(name: "webhooks", logger: logger) { try await notifier.catchUp() },
         ]
-        let est = options.est
         if !est.isOff {
             let isIP = est.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
+            var dnsNames = isIP ? ["localhost"] : [est.host, "localhost"]
+            if let publicHost = options.estURL.flatMap({ URL(string: $0)?.host }), !dnsNames.contains(publicHost) {
+                dnsNames.append(publicHost)
+            }
             let tls = try ESTTLSListener.configuration(
-                registry: registry, dnsNames: isIP ? ["localhost"] : [est.host, "localhost"],
-                ipAddresses: isIP ? [est.host] : ["127.0.0.1"])
+                registry: registry, dnsNames: dnsNames, ipAddresses: isIP ? [est.host] : ["127.0.0.1"])
+            let publicURL = options.estURL
             let estRouter = buildRouter(registry: registry, scheduler: scheduler)
             let announce = options.announce
             background.append(
@@ -140,6 +152,9 @@ final class RegistryNode: Sendable {
                     configuration: .init(address: .hostname(est.host, port: est.port), serverName: "iotreg-est"),
                     onServerRunning: { channel in
                         let port = channel.localAddress?.port ?? 0
+                        let host = est.host.contains(":") ? "[\(est.host)]" : est.host
+                        payloadBuilder.announceEST(url: publicURL ?? "https://\(host):\(port)/.well-known/est")
+                        estBound.withLock { $0 = true }
                         if announce {
                             print("iotreg serving EST over TLS on https://\(est.host):\(port)/.well-known/est/")
                             flushStandardOutput()

@@ -63,6 +63,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "EST over TLS listen address (simplereenroll with the device's certificate), or off.")
     var est: ListenAddress = ListenAddress(argument: "off")!
 
+    @Option(
+        help: ArgumentHelp(
+            "The EST base URL payloads give devices for renewal (default https://<est address>/.well-known/est).",
+            valueName: "url"))
+    var estURL: String?
+
     @Option(help: "Transfer policy: immediate (zero touch) or a window in seconds for the losing ASP to object.")
     var transferWindow: Int = 0
 
@@ -72,7 +78,7 @@ struct Serve: AsyncParsableCommand {
         let node = try await RegistryNode.start(
             home: RegistryHome(path: options.data),
             options: .init(
-                http: http, dns: dns, dot: dot, epp: epp, est: est, transferWindow: transferWindow,
+                http: http, dns: dns, dot: dot, epp: epp, est: est, estURL: estURL, transferWindow: transferWindow,
                 database: options.database),
             logger: logger)
         let group = ServiceGroup(

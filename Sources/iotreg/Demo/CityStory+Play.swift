@@ -104,7 +104,18 @@ extension CityStory {
             passed: strays.ok == 0 && wrongReason == nil,
             strays.ok > 0 ? "\(strays.ok) still admitted" : wrongReason ?? "REFUSED not-sponsored")
 
-        // 7. Deactivation: a few meters are deactivated; nobody admits them once the TTL has passed.
+        // 7. Renewal: every meter renews its certificate itself by EST before it expires, with a new eSIM key.
+        start = ContinuousClock.now
+        let renewed = await renewAll(mno, at: carPark, title: "renewing by EST")
+        let followUps = try await waitForDeliveries(mno, total: 3 * count, title: "renewed payloads over the air")
+        let adopted = await connectAll(mno, expect: carPark, title: "connecting from the new payloads")
+        report.record(
+            "7 renewal (EST) -> reconnected", devices: adopted.ok, since: start,
+            passed: renewed.ok == count && followUps >= 3 * count && adopted.ok == count,
+            renewed.ok < count
+                ? renewed.firstError : adopted.ok < count ? adopted.firstError : "new key, old certificate refused")
+
+        // 8. Deactivation: a few meters are deactivated; nobody admits them once the TTL has passed.
         start = ContinuousClock.now
         let victims = Array(eids.suffix(deactivateCount))
         var kept: [String: (RegistryPayload, UInt8)] = [:]
@@ -129,7 +140,7 @@ extension CityStory {
             }
         }
         report.record(
-            "7 deactivation enforced", devices: victims.count, since: start,
+            "8 deactivation enforced", devices: victims.count, since: start,
             passed: wiped >= victims.count && admitted == 0 && kept.count == victims.count,
             admitted == 0 ? "payload wiped; refused by both ASPs (NXDOMAIN)" : "\(admitted) attempts admitted")
         await mno.stop()
@@ -224,6 +235,65 @@ extension CityStory {
         }
         bar.finish(done)
         return (ok, override == nil ? firstError : "", failures)
+    }
+
+    /// Every meter renews by EST from its current payload, 32 at a time. A meter counts when its renewed
+    /// certificate self-attests and is welcomed by `service`, and its old certificate no longer self-attests.
+    func renewAll(_ mno: SimulatedMNO, at service: Service, title: String) async -> (ok: Int, firstError: String) {
+        let bar = ProgressBar(title: title, total: count)
+        var ok = 0
+        var done = 0
+        var firstError = ""
+        await withTaskGroup(of: String?.self) { group in
+            var next = 0
+            func launch() {
+                guard next < eids.count else { return }
+                let eid = eids[next]
+                next += 1
+                group.addTask { await self.renew(eid, mno: mno, expect: service.name) }
+            }
+            for _ in 0..<32 { launch() }
+            for await failure in group {
+                done += 1
+                if let failure {
+                    if firstError.isEmpty { firstError = failure }
+                } else {
+                    ok += 1
+                }
+                if done % 10 == 0 { bar.show(done) }
+                launch()
+            }
+        }
+        bar.finish(done)
+        return (ok, firstError)
+    }
+
+    /// One meter renews; nil on success, else why not.
+    func renew(_ eid: String, mno: SimulatedMNO, expect: String) async -> String? {
+        do {
+            guard let esim = await mno.device(eid), let payload = try await esim.currentPayload(),
+                let keyID = try await esim.activeSignatureContainer()
+            else { return "\(eid): no verified payload on the eSIM" }
+            let current = try DeviceAgent(
+                payload: payload, iotSafe: esim.iotSafe, keyID: keyID, connectHost: "127.0.0.1")
+            let renewed = try await current.renew()
+            guard renewed.keyID != keyID else { return "\(eid): renewed without a new key" }
+            let connection = try await renewed.connect()
+            defer { Task { await connection.close() } }
+            guard connection.welcome.hasPrefix("WELCOME \(expect) ") else {
+                return "\(eid): welcomed by the wrong ASP: \(connection.welcome)"
+            }
+            // The old certificate was revoked with the renewal: a fresh look at the zone no longer matches it.
+            let stale = try DeviceAgent(payload: payload, iotSafe: esim.iotSafe, keyID: keyID, connectHost: "127.0.0.1")
+            do {
+                try await stale.selfAttest()
+                return "\(eid): the replaced certificate still self-attests"
+            } catch let error as DeviceAgentError where error.code == .selfAttestationFailed {
+                return nil
+            }
+        } catch {
+            return "\(eid): \(error)"
+        }
     }
 
     /// One meter connects (self-attests first unless told not to), says HELLO, expects WELCOME from `expect`.

@@ -67,7 +67,7 @@ final class CityStory: @unchecked Sendable {
         self.dotPin = dotPin
     }
 
-    /// Starts the registry on free loopback ports (REST, DNS, DoT), revocation visible within `revocationBound`.
+    /// Starts the registry on free loopback ports (REST, DNS, DoT, EST), revocation visible within `revocationBound`.
     static func start(folder: URL, devices: Int, deactivate: Int, revocationBound: UInt32) async throws -> CityStory {
         var logger = Logger(label: "iotreg.demo")
         logger.logLevel = .error
@@ -78,7 +78,7 @@ final class CityStory: @unchecked Sendable {
             home: home,
             options: .init(
                 http: any, dns: any, dot: any, epp: ListenAddress(argument: "off")!,
-                est: ListenAddress(argument: "off")!, revocationBound: revocationBound,
+                est: any, revocationBound: revocationBound,
                 wifi: ("city-meters", "parking-2026"), bootstrapMetrics: false, announce: false),
             logger: logger, onHTTP: { portSink.yield($0) })
         let group = ServiceGroup(
