@@ -9,5 +9,7 @@ if [ -z "${IOTREG_TEST_POSTGRES_URL:-}" ]; then
     export IOTREG_TEST_POSTGRES_URL="$(bash scripts/postgres-test-cluster.sh)"
     trap 'bash scripts/postgres-test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
 fi
+# If a test crashes the process, print the crashed thread's backtrace only, so it stays in CI's log tail.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=yes,interactive=no,threads=crashed,registers=none,images=none}"
 swift build --build-tests
 swift test --skip-build

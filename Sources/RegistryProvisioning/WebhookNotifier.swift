@@ -34,7 +34,7 @@ public struct WebhookSigner: Sendable {
     }
 }
 
-/// Sends an HTTP POST; the host provides it (URLSession, or a test double).
+/// Sends an HTTP POST; the host provides it (AsyncHTTPClient in `iotreg serve`, or a test double).
 public protocol WebhookTransport: Sendable {
     /// Returns the HTTP status.
     func post(url: String, body: [UInt8], headers: [String: String]) async throws -> Int

@@ -3,10 +3,6 @@ import PeerTesting
 import RegistryCore
 import Testing
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// `kill -9` of a real `iotreg serve` in the middle of a bulk job: after a restart the job finishes with every item
 /// done exactly once, and the audit chain verifies.
 @Suite struct CrashRecoveryTests {
@@ -37,18 +33,18 @@ import FoundationNetworking
         return Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
-    static func call(_ method: String, _ url: URL, token: String?, json: Any? = nil) async throws -> (Int, [String: Any]) {
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.timeoutInterval = 30
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    static func call(_ method: String, _ url: URL, token: String?, json: Any? = nil) async throws -> (
+        Int, [String: Any]
+    ) {
+        var headers: [(String, String)] = []
+        var body: Data?
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            body = try JSONSerialization.data(withJSONObject: json)
+            headers.append(("Content-Type", "application/json"))
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0,
-            (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+        let reply = try await TestHTTP.send(method, url, headers: headers, body: body)
+        return (reply.status, (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any] ?? [:])
     }
 
     static func waitForHealth(_ base: URL) async throws {
@@ -77,11 +73,14 @@ import FoundationNetworking
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let asp = try await Self.call(
             "POST", base.appendingPathComponent("v1/asps"), token: operatorToken,
-            json: ["name": "ParkoServ", "fqdn": "iot.parkoserv.test", "port": 8883]).1
+            json: ["name": "ParkoServ", "fqdn": "iot.parkoserv.test", "port": 8883]
+        ).1
         let owner = try await Self.call(
-            "POST", base.appendingPathComponent("v1/owners"), token: operatorToken, json: ["name": "City"]).1
+            "POST", base.appendingPathComponent("v1/owners"), token: operatorToken, json: ["name": "City"]
+        ).1
         let mno = try await Self.call(
-            "POST", base.appendingPathComponent("v1/mnos"), token: operatorToken, json: ["name": "Telco"]).1
+            "POST", base.appendingPathComponent("v1/mnos"), token: operatorToken, json: ["name": "Telco"]
+        ).1
         let aspToken = try #require(asp["token"] as? String)
 
         let count = 30_000

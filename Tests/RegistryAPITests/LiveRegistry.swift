@@ -7,10 +7,6 @@ import RegistryCore
 import RegistryStoreSQLite
 import ServiceLifecycle
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// A registry served over real HTTP on 127.0.0.1 and a free port, for one test; stops when the body returns.
 struct LiveRegistry {
     let baseURL: URL
@@ -92,20 +88,19 @@ struct LiveRegistry {
         _ method: String, _ path: String, token: String? = nil, json: Any? = nil, raw: Data? = nil,
         contentType: String? = nil
     ) async throws -> Reply {
-        var request = URLRequest(url: URL(string: path, relativeTo: baseURL)!)
-        request.httpMethod = method
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        var headers: [(String, String)] = []
+        var body: Data?
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue(contentType ?? "application/json", forHTTPHeaderField: "Content-Type")
+            body = try JSONSerialization.data(withJSONObject: json)
+            headers.append(("Content-Type", contentType ?? "application/json"))
         } else if let raw {
-            request.httpBody = raw
-            request.setValue(contentType ?? "application/json", forHTTPHeaderField: "Content-Type")
+            body = raw
+            headers.append(("Content-Type", contentType ?? "application/json"))
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as! HTTPURLResponse
-        return Reply(
-            status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type") ?? "", body: data)
+        let reply = try await TestHTTP.send(
+            method, URL(string: path, relativeTo: baseURL)!, headers: headers, body: body)
+        return Reply(status: reply.status, contentType: reply.contentType, body: reply.body)
     }
 
     // MARK: - fixtures

@@ -2,10 +2,6 @@ import Foundation
 import PeerTesting
 import Testing
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// The issue-4 promise end to end on the real binary: a device activated and certified through the REST API is,
 /// within a second, a TLSA answer that `delv` fully validates from `iotreg zone trust-anchor`; after deactivation
 /// the name is a validated NXDOMAIN; `iotreg zone export` passes ldns-verify-zone and dnssec-verify.

@@ -1,21 +1,24 @@
+import AsyncHTTPClient
 public import Foundation
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import Synchronization
 
 /// The registry's MNO API over HTTP(S) (INTERFACE.md): JSON bodies, `Authorization: Bearer <MNO token>`, errors as
 /// `application/problem+json` whose `detail` becomes the error's reason.
 ///
-/// One `URLSession` for the channel's life, so connections are kept alive and reused (up to `maxConnections` to the
-/// registry host); a long poll gets a request timeout of its wait plus `requestTimeout`. Cancelling the calling task
-/// cancels the request.
-public final class RESTMNOTaskChannel: MNOTaskChannel, @unchecked Sendable {
+/// Connections come from one AsyncHTTPClient pool per process and size, kept alive and reused (up to
+/// `maxConnections` to the registry host); a long poll gets a request timeout of its wait plus `requestTimeout`.
+/// Cancelling the calling task cancels the request. (Not URLSession: on Linux its libcurl-based teardown races with
+/// cancellation, and a simulated MNO cancels a long poll every time it stops.)
+public final class RESTMNOTaskChannel: MNOTaskChannel, Sendable {
     /// The registry's base URL, e.g. `https://registry.example:8443`.
     public let baseURL: URL
     private let token: String
-    private let session: URLSession
+    private let client: HTTPClient
     private let requestTimeout: TimeInterval
+    /// The largest answer read (a task page of 1,000 tasks is well under this).
+    static let maxResponseBytes = 16 << 20
 
     /// Connects to the registry at `baseURL` with the MNO's bearer `token` (never logged).
     ///
@@ -26,14 +29,24 @@ public final class RESTMNOTaskChannel: MNOTaskChannel, @unchecked Sendable {
         self.baseURL = baseURL
         self.token = token
         self.requestTimeout = requestTimeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = max(1, maxConnections)
-        configuration.timeoutIntervalForRequest = requestTimeout + 35
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration)
+        self.client = Self.pool(maxConnections: max(1, maxConnections))
     }
 
-    deinit { session.finishTasksAndInvalidate() }
+    /// Pools live for the process (an AsyncHTTPClient must be shut down before it is released; these never are).
+    private static let pools = Mutex<[Int: HTTPClient]>([:])
+
+    private static func pool(maxConnections: Int) -> HTTPClient {
+        pools.withLock { pools in
+            if let existing = pools[maxConnections] { return existing }
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool = .init(
+                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
+            configuration.redirectConfiguration = .disallow
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            pools[maxConnections] = client
+            return client
+        }
+    }
 
     public func fetchTasks(limit: Int, wait: Int) async throws -> MNOTaskPage {
         let wait = min(max(wait, 0), 30)
@@ -92,24 +105,29 @@ public final class RESTMNOTaskChannel: MNOTaskChannel, @unchecked Sendable {
         body: Data? = nil,
         accept: String = "application/json",
         timeout: TimeInterval? = nil
-    ) async throws -> (Data, HTTPURLResponse) {
-        var request = URLRequest(url: try url(segments, query: query))
-        request.httpMethod = method
-        request.timeoutInterval = timeout ?? requestTimeout
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue(accept, forHTTPHeaderField: "Accept")
+    ) async throws -> (Data, Int) {
+        var request = HTTPClientRequest(url: try url(segments, query: query).absoluteString)
+        request.method = HTTPMethod(rawValue: method)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Accept", value: accept)
         if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.body = .bytes(ByteBuffer(bytes: body))
+            request.headers.add(name: "Content-Type", value: "application/json")
         }
         let what = "\(method) /\(segments.joined(separator: "/"))"
-        let (data, response) = try await perform(request, what: what)
-        switch response.statusCode {
-        case 200..<300:
-            return (data, response)
-        case let status:
-            throw Self.error(status: status, body: data, what: what)
+        let status: Int
+        let data: Data
+        do {
+            let response = try await client.execute(
+                request, timeout: .milliseconds(Int64((timeout ?? requestTimeout) * 1000)))
+            status = Int(response.status.code)
+            data = Data(try await response.body.collect(upTo: Self.maxResponseBytes).readableBytesView)
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw MNOSimulatorError(.transient, "\(what) failed: \(error)")
         }
+        guard (200..<300).contains(status) else { throw Self.error(status: status, body: data, what: what) }
+        return (data, status)
     }
 
     static func error(status: Int, body: Data, what: String) -> MNOSimulatorError {
@@ -130,64 +148,11 @@ public final class RESTMNOTaskChannel: MNOTaskChannel, @unchecked Sendable {
         return MNOSimulatorError(code, "\(what) answered \(detail)", httpStatus: status)
     }
 
-    private func perform(_ request: URLRequest, what: String) async throws -> (Data, HTTPURLResponse) {
-        let handle = DataTaskHandle()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation {
-                (continuation: CheckedContinuation<(Data, HTTPURLResponse), any Error>) in
-                let task = session.dataTask(with: request) { data, response, error in
-                    if let error {
-                        if (error as? URLError)?.code == .cancelled {
-                            continuation.resume(throwing: CancellationError())
-                        } else {
-                            continuation.resume(
-                                throwing: MNOSimulatorError(.transient, "\(what) failed: \(error.localizedDescription)")
-                            )
-                        }
-                        return
-                    }
-                    guard let http = response as? HTTPURLResponse else {
-                        continuation.resume(throwing: MNOSimulatorError(.malformedResponse, "\(what): not HTTP"))
-                        return
-                    }
-                    continuation.resume(returning: (data ?? Data(), http))
-                }
-                handle.start(task)
-            }
-        } onCancel: {
-            handle.cancel()
-        }
-    }
-
     private func decode<T: Decodable>(_ type: T.Type, _ data: Data, what: String) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
             throw MNOSimulatorError(.malformedResponse, "the registry's \(what) does not match the contract: \(error)")
         }
-    }
-}
-
-/// A data task that may be cancelled before it is started (cancellation and start race).
-private final class DataTaskHandle: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: URLSessionDataTask?
-    private var cancelled = false
-
-    func start(_ task: URLSessionDataTask) {
-        lock.lock()
-        self.task = task
-        let cancelled = self.cancelled
-        lock.unlock()
-        if cancelled { task.cancel() }
-        task.resume()
-    }
-
-    func cancel() {
-        lock.lock()
-        cancelled = true
-        let task = self.task
-        lock.unlock()
-        task?.cancel()
     }
 }

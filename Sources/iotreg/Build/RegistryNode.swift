@@ -117,7 +117,7 @@ final class RegistryNode: Sendable {
             logger: logger, publishedThrough: { await zonePublisher.position })
         let webhooks = WebhookSigner(key: try home.operatorSecret(create: false).derivedKey(purpose: "webhooks"))
         let notifier = WebhookNotifier(
-            registry: registry, signer: webhooks, transport: URLSessionWebhookTransport(), logger: logger)
+            registry: registry, signer: webhooks, transport: HTTPWebhookTransport(), logger: logger)
         let router = buildRouter(
             registry: registry, scheduler: scheduler,
             options: RegistryAPIOptions(

@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Where the running registry is and who we are to it.
 struct ClientOptions: ParsableArguments {
     @Option(help: "The registry's REST URL (default $IOTREG_URL or http://127.0.0.1:8080).")
@@ -32,18 +28,21 @@ struct RegistryClient {
         _ method: String, _ path: String, json: Any? = nil, body: Data? = nil, contentType: String? = nil
     ) async throws -> Any {
         guard let url = URL(string: path, relativeTo: baseURL) else { throw CLIError("bad path \(path)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        var headers: [(String, String)] = []
+        var payload: Data?
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            payload = try JSONSerialization.data(withJSONObject: json)
+            headers.append(("Content-Type", "application/json"))
         } else if let body {
-            request.httpBody = body
-            request.setValue(contentType ?? "application/octet-stream", forHTTPHeaderField: "Content-Type")
+            payload = body
+            headers.append(("Content-Type", contentType ?? "application/octet-stream"))
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let reply: HTTPExchange.Reply
+        do { reply = try await HTTPExchange.send(method, url, headers: headers, body: payload) } catch {
+            throw CLIError("\(method) \(url.absoluteString) failed: \(error); is the registry running there?")
+        }
+        let (data, status) = (reply.body, reply.status)
         let object = data.isEmpty ? [String: Any]() : (try? JSONSerialization.jsonObject(with: data)) ?? [:]
         guard (200..<300).contains(status) else {
             let detail = (object as? [String: Any])?["detail"] as? String ?? String(decoding: data, as: UTF8.self)
