@@ -158,3 +158,20 @@ func readAll(_ handle: FileHandle) -> Data {
         }
     }
 }
+
+extension Process {
+    /// Stops a peer daemon (or a server under test) and the processes it forked (NSD forks its servers), never
+    /// waiting unboundedly: SIGTERM to all, up to 3 s of grace, then SIGKILL.
+    ///
+    /// Why not `terminate()` and `waitUntilExit()`: Foundation's wait spins the calling thread's run loop, which on
+    /// a Swift concurrency thread can spin forever at full CPU when it misses the child's exit.
+    public func stopPeer() async {
+        guard isRunning else { return }
+        let pid = processIdentifier
+        let children = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
+            .split(separator: " ").compactMap { Int32($0) }
+        for p in [pid] + children { kill(p, SIGTERM) }
+        for _ in 0..<30 where isRunning { try? await Task.sleep(for: .milliseconds(100)) }
+        for p in [pid] + children { kill(p, SIGKILL) }
+    }
+}

@@ -24,7 +24,8 @@ struct ServerHarness {
                     "-days", "1", "-subj", "/CN=ns1.iotregistry.test",
                 ])
             guard r.status == 0 else { throw DNSServerError(.badConfiguration, r.output) }
-            config.tlsCertificateChainPEM = try String(contentsOf: dir.appendingPathComponent("cert.pem"), encoding: .utf8)
+            config.tlsCertificateChainPEM = try String(
+                contentsOf: dir.appendingPathComponent("cert.pem"), encoding: .utf8)
             config.tlsPrivateKeyPEM = try String(contentsOf: dir.appendingPathComponent("key.pem"), encoding: .utf8)
         }
         configure(&config)
@@ -92,21 +93,9 @@ struct ServerHarness {
               control-enable: no
 
             """)
-        return try await PeerTool.runDetached("unbound-host", ["-C", conf, "-v", "-t", type, name.description], timeout: 60)
-            .output
-    }
-}
-
-extension Process {
-    /// Stops a peer daemon and the processes it forked (NSD forks its servers), never waiting unboundedly:
-    /// SIGTERM to all, up to 3 s of grace, then SIGKILL.
-    func stopPeer() async {
-        guard isRunning else { return }
-        let pid = processIdentifier
-        let children = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
-            .split(separator: " ").compactMap { Int32($0) }
-        for p in [pid] + children { kill(p, SIGTERM) }
-        for _ in 0..<30 where isRunning { try? await Task.sleep(for: .milliseconds(100)) }
-        for p in [pid] + children { kill(p, SIGKILL) }
+        return try await PeerTool.runDetached(
+            "unbound-host", ["-C", conf, "-v", "-t", type, name.description], timeout: 60
+        )
+        .output
     }
 }

@@ -17,37 +17,50 @@ import Testing
 
     static let eid = LiveRegistry.eid(7)
     static let cases: [Case] = [
-        Case(name: "malformed JSON", method: "POST", path: "/v1/devices", body: "{\"eid\": ", status: 400,
+        Case(
+            name: "malformed JSON", method: "POST", path: "/v1/devices", body: "{\"eid\": ", status: 400,
             detail: "not valid JSON"),
-        Case(name: "not an object", method: "POST", path: "/v1/devices", body: "[1,2]", status: 400,
+        Case(
+            name: "not an object", method: "POST", path: "/v1/devices", body: "[1,2]", status: 400,
             detail: "must be a JSON object"),
         Case(name: "empty body", method: "POST", path: "/v1/devices", body: "", status: 400, detail: "empty"),
-        Case(name: "unknown field", method: "POST", path: "/v1/devices",
+        Case(
+            name: "unknown field", method: "POST", path: "/v1/devices",
             body: "{\"eid\":\"\(eid)\",\"iccid\":\"89882280000000000014\",\"owner\":\"o\",\"mno\":\"m\",\"colour\":1}",
             status: 422, detail: "unknown field 'colour'"),
-        Case(name: "wrong type", method: "POST", path: "/v1/devices",
+        Case(
+            name: "wrong type", method: "POST", path: "/v1/devices",
             body: "{\"eid\":7,\"iccid\":\"89882280000000000014\",\"owner\":\"o\",\"mno\":\"m\"}", status: 422,
             detail: "field 'eid' must be a string"),
-        Case(name: "missing field", method: "POST", path: "/v1/devices", body: "{\"eid\":\"\(eid)\"}", status: 422,
+        Case(
+            name: "missing field", method: "POST", path: "/v1/devices", body: "{\"eid\":\"\(eid)\"}", status: 422,
             detail: "missing required field"),
-        Case(name: "bad EID check digits", method: "POST", path: "/v1/devices",
-            body: "{\"eid\":\"89049032000000000000000000000164\",\"iccid\":\"89882280000000000014\",\"owner\":\"o\",\"mno\":\"m\"}",
+        Case(
+            name: "bad EID check digits", method: "POST", path: "/v1/devices",
+            body:
+                "{\"eid\":\"89049032000000000000000000000164\",\"iccid\":\"89882280000000000014\",\"owner\":\"o\",\"mno\":\"m\"}",
             status: 422, detail: "check digits"),
-        Case(name: "bad ICCID Luhn", method: "POST", path: "/v1/devices",
+        Case(
+            name: "bad ICCID Luhn", method: "POST", path: "/v1/devices",
             body: "{\"eid\":\"\(eid)\",\"iccid\":\"89882280000000000015\",\"owner\":\"o\",\"mno\":\"m\"}", status: 422,
             detail: "Luhn"),
-        Case(name: "wrong media type", method: "POST", path: "/v1/devices", body: "eid=1",
+        Case(
+            name: "wrong media type", method: "POST", path: "/v1/devices", body: "eid=1",
             contentType: "application/x-www-form-urlencoded", status: 415, detail: "application/json"),
-        Case(name: "unknown device", method: "GET", path: "/v1/devices/\(LiveRegistry.eid(999))", status: 404,
+        Case(
+            name: "unknown device", method: "GET", path: "/v1/devices/\(LiveRegistry.eid(999))", status: 404,
             detail: "no device"),
         Case(name: "bad limit", method: "GET", path: "/v1/devices?limit=0", status: 422, detail: "limit"),
         Case(name: "bad state filter", method: "GET", path: "/v1/devices?state=flying", status: 422, detail: "state"),
         Case(name: "unknown route", method: "GET", path: "/v1/nothing", status: 404, detail: "no such resource"),
-        Case(name: "wrong state: delete an active device", method: "DELETE", path: "/v1/devices/\(eid)", status: 409,
+        Case(
+            name: "wrong state: delete an active device", method: "DELETE", path: "/v1/devices/\(eid)", status: 409,
             detail: "cannot delete a device that is active"),
-        Case(name: "wrong state: activate twice", method: "POST", path: "/v1/devices/\(eid)/activate", status: 409,
+        Case(
+            name: "wrong state: activate twice", method: "POST", path: "/v1/devices/\(eid)/activate", status: 409,
             detail: "cannot activate"),
-        Case(name: "no pending transfer", method: "POST", path: "/v1/devices/\(eid)/transfer/approve", status: 409,
+        Case(
+            name: "no pending transfer", method: "POST", path: "/v1/devices/\(eid)/transfer/approve", status: 409,
             detail: "no pending transfer"),
     ]
 

@@ -17,14 +17,14 @@ import Testing
             process.standardError = FileHandle.nullDevice
             try process.run()
         }
-        func kill9() {
+        /// SIGKILL, then waits (bounded) until the process is gone.
+        func kill9() async {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            for _ in 0..<50 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
         }
-        func stop() {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        func stop() async { await process.stopPeer() }
+        /// For `defer`, which cannot wait: SIGKILL without waiting (the test's last line stops it properly).
+        func abandon() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
     }
 
     static func freePort() throws -> Int {
@@ -67,7 +67,7 @@ import Testing
         let port = try Self.freePort()
         let base = URL(string: "http://127.0.0.1:\(port)")!
         var server = try Server(data: data, port: port)
-        defer { server.stop() }
+        defer { server.abandon() }
         try await Self.waitForHealth(base)
         let operatorToken = try String(contentsOf: data.appendingPathComponent("operator.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -102,7 +102,7 @@ import Testing
             if processedAtKill > 0 { break }
             try await Task.sleep(for: .milliseconds(5))
         }
-        server.kill9()
+        await server.kill9()
         #expect(processedAtKill < count, "the job finished before the kill; make it larger")
 
         server = try Server(data: data, port: port)
@@ -117,7 +117,7 @@ import Testing
         #expect(final["processed"] as? Int == count)
         #expect(final["succeeded"] as? Int == count)
         #expect(final["failed"] as? Int == 0)
-        server.stop()
+        await server.stop()
 
         // Every device exists once and the audit log has exactly one create per device, chained intact.
         let verify = try PeerTool.run(Self.binary.path, ["audit", "verify", "--data", data.path])

@@ -60,7 +60,8 @@ import Testing
             let cast = try await live.onboardCast()
             let eid = try await live.registerDevice(2, cast: cast)
             _ = try await live.request("POST", "/v1/devices/\(eid)/activate", token: cast.parkoServ.token)
-            let code = try await live.request("POST", "/v1/devices/\(eid)/transfer-code", token: cast.city.token)
+            let code =
+                try await live.request("POST", "/v1/devices/\(eid)/transfer-code", token: cast.city.token)
                 .json["authCode"] as? String
             var reply = try await live.request(
                 "POST", "/v1/devices/\(eid)/transfer", token: cast.carParkServ.token, json: ["authCode": code ?? ""])

@@ -40,10 +40,7 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         try await CrashRecoveryTests.waitForHealth(base)
         let operatorToken = try String(contentsOf: data.appendingPathComponent("operator.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -121,5 +118,6 @@ import Testing
         #expect(ldns.status == 0, "\(ldns.output)")
         let bind = try PeerTool.run("dnssec-verify", ["-o", "iotregistry.test", zoneFile.path])
         #expect(bind.status == 0, "\(bind.output)")
+        await process.stopPeer()
     }
 }

@@ -44,7 +44,8 @@ extension RegistryHome {
         let issuing = try pki.hierarchy.issuing.sorted { $0.key < $1.key }.map { try Self.der($0.value.certificate) }
         let facts = RegistryZoneFacts(store: store, caCertificates: { (root, issuing) })
         return ZonePublisher(
-            records: ZoneRecords(configuration: try zoneConfiguration(zone: zone, revocationBound: revocationBound)), facts: facts, keys: keys,
+            records: ZoneRecords(configuration: try zoneConfiguration(zone: zone, revocationBound: revocationBound)),
+            facts: facts, keys: keys,
             serialFile: persistSerial ? zoneSerialFile : nil, sink: sink, logger: logger)
     }
 

@@ -28,6 +28,10 @@ final class RegistryNode: Sendable {
         /// The EST base URL payloads carry; nil derives it from ``est`` once bound.
         var estURL: String? = nil
         var transferWindow: Int = 0
+        /// Secondaries to NOTIFY of each new serial.
+        var notify: [ListenAddress] = []
+        /// Addresses that may transfer the zone without TSIG.
+        var allowTransfer: [String] = []
         /// TLSA and negative TTL: how soon a revocation is visible everywhere (seconds).
         var revocationBound: UInt32 = 300
         /// The DoT address payloads name when `dot` is off (the operator's own resolver).
@@ -105,7 +109,7 @@ final class RegistryNode: Sendable {
 
         let (dnsServer, dnsPorts) = try await Serve.startDNS(
             dns: options.dns, dot: options.dot, zone: zone, publisher: zonePublisher, home: home,
-            announce: options.announce, logger: logger)
+            notify: options.notify, allowTransfer: options.allowTransfer, announce: options.announce, logger: logger)
         guard !http.isOff else { throw CLIError("nothing to serve: --http off") }
         let resolver =
             options.dot.isOff ? options.payloadResolver : (options.dot.host, dnsPorts.tls ?? options.dot.port)

@@ -1,5 +1,5 @@
-import DNSSEC
 import ArgumentParser
+import DNSSEC
 import Foundation
 import PKI
 import RegistryCore
@@ -38,9 +38,13 @@ struct Init: AsyncParsableCommand {
             zone: zone.lowercased(), database: options.database, publicURL: publicUrl)
         print("Registry created in \(home.directory.path) for zone \(zone.lowercased())")
         let hierarchy = try home.loadHierarchy()
-        print("CA: root \(hierarchy.root.keyIdentifier.hex), issuing \(hierarchy.issuing.values.map(\.keyIdentifier.hex).sorted().joined(separator: ", ")) (keys encrypted under \(home.directory.path)/operator.key or $IOTREG_KEY_FILE / $IOTREG_PASSPHRASE)")
+        print(
+            "CA: root \(hierarchy.root.keyIdentifier.hex), issuing \(hierarchy.issuing.values.map(\.keyIdentifier.hex).sorted().joined(separator: ", ")) (keys encrypted under \(home.directory.path)/operator.key or $IOTREG_KEY_FILE / $IOTREG_PASSPHRASE)"
+        )
         let keys = try home.zoneKeys(create: true)
-        print("DNSSEC: KSK tag \(keys.keySigningKey.keyTag), ZSK tag \(keys.zoneSigningKey.keyTag); trust anchor: `iotreg zone trust-anchor`")
+        print(
+            "DNSSEC: KSK tag \(keys.keySigningKey.keyTag), ZSK tag \(keys.zoneSigningKey.keyTag); trust anchor: `iotreg zone trust-anchor`"
+        )
         print("Operator token (shown once; also in \(home.tokenURL.path), mode 0600):")
         print(token.secret)
     }

@@ -3,6 +3,7 @@ import DNSServer
 import EPPServer
 import Foundation
 import Logging
+import NIOCore
 import RegistryZone
 
 extension Serve {
@@ -11,12 +12,23 @@ extension Serve {
     ///
     /// The DoT certificate is `DIR/dot/epp-tls.pem` with its key beside it (0600), self-signed on first use and kept,
     /// so the SPKI pin that payloads carry stays valid across restarts.
+    ///
+    /// Zone transfers (AXFR/IXFR) are granted to requests signed with the registry's TSIG key
+    /// (``RegistryHome/transferKey()``) and to the `allowTransfer` addresses; every new serial is NOTIFYed to
+    /// `notify`, the secondaries that serve the zone to the world while this node stays a hidden primary.
     static func startDNS(
         dns: ListenAddress, dot: ListenAddress, zone: SignedZone, publisher: ZonePublisher, home: RegistryHome,
-        announce: Bool = true, logger: Logger
+        notify: [ListenAddress] = [], allowTransfer: [String] = [], announce: Bool = true, logger: Logger
     ) async throws -> (DNSServer?, (udp: Int?, tls: Int?)) {
         guard !dns.isOff || !dot.isOff else { return (nil, (nil, nil)) }
         var configuration = DNSServer.Configuration()
+        configuration.transferAccess = TransferAccess(
+            tsigKeys: [try home.transferKey()], allowedAddresses: Set(allowTransfer))
+        configuration.notifyTargets = try notify.filter { !$0.isOff }.map { target in
+            do { return try SocketAddress(ipAddress: target.host, port: target.port) } catch {
+                throw CLIError("--notify \(target): give a secondary's IP address and port, e.g. 127.0.0.1:53053")
+            }
+        }
         if !dot.isOff {
             let identity = try home.dotIdentity()
             configuration.tlsCertificateChainPEM = identity.certificateChainPEM
@@ -28,7 +40,9 @@ extension Serve {
             dot: dot.isOff ? nil : .init(host: dot.host, port: dot.port))
         await publisher.attach(DNSServerSink(server: server, logger: logger))
         if announce {
-            if let port = ports.udp { print("iotreg serving DNS for \(zone.apex) on \(dns.host):\(port) (UDP and TCP)") }
+            if let port = ports.udp {
+                print("iotreg serving DNS for \(zone.apex) on \(dns.host):\(port) (UDP and TCP)")
+            }
             if let port = ports.tls { print("iotreg serving DNS over TLS on \(dot.host):\(port)") }
             flushStandardOutput()
         }

@@ -72,6 +72,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Transfer policy: immediate (zero touch) or a window in seconds for the losing ASP to object.")
     var transferWindow: Int = 0
 
+    @Option(
+        help: ArgumentHelp(
+            "A secondary (NSD, Knot) to NOTIFY of every new serial, IP:port; repeat for several. Print its "
+                + "configuration with `iotreg zone secondary`.", valueName: "ip:port"))
+    var notify: [ListenAddress] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "An address allowed to transfer the zone without TSIG; repeat for several (TSIG with the key "
+                + "`iotreg zone secondary` prints is always accepted).", valueName: "ip"))
+    var allowTransfer: [String] = []
+
     func run() async throws {
         var logger = Logger(label: "iotreg")
         logger.logLevel = .info
@@ -79,7 +91,7 @@ struct Serve: AsyncParsableCommand {
             home: RegistryHome(path: options.data),
             options: .init(
                 http: http, dns: dns, dot: dot, epp: epp, est: est, estURL: estURL, transferWindow: transferWindow,
-                database: options.database),
+                notify: notify, allowTransfer: allowTransfer, database: options.database),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(

@@ -36,7 +36,9 @@ struct OwnerCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Onboard an owner; prints its id and token (once).")
         @OptionGroup var client: ClientOptions
         @Option var name: String
-        func run() async throws { printJSON(try await client.client().send("POST", "/v1/owners", json: ["name": name])) }
+        func run() async throws {
+            printJSON(try await client.client().send("POST", "/v1/owners", json: ["name": name]))
+        }
     }
 }
 

@@ -9,7 +9,7 @@ import RegistryZone
 struct ZoneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zone", abstract: "The registry's DNSSEC-signed zone.",
-        subcommands: [TrustAnchor.self, Export.self, Check.self])
+        subcommands: [TrustAnchor.self, Export.self, Check.self, Secondary.self])
 
     /// A publisher over the data folder's database that leaves the serial file alone (the server owns it).
     static func offlinePublisher(_ options: DataOptions) async throws -> (RegistryHome, ZonePublisher) {

@@ -88,12 +88,17 @@ extension CityStory {
         let moved = try await runJob(
             token: carPark.token, ["operation": "transfer", "authCode": authCode, "items": eids.map { ["eid": $0] }],
             title: "transferring")
+        let jobDone = ContinuousClock.now
         let redelivered = try await waitForDeliveries(mno, total: 2 * count, title: "new payloads over the air")
+        let payloadsDone = ContinuousClock.now
         let reconnected = await connectAll(mno, expect: carPark, title: "connecting to CarParkServ")
+        let phases = String(
+            format: "job %.1f s, payloads %.1f s, reconnect %.1f s", DemoReport.seconds(jobDone - start),
+            DemoReport.seconds(payloadsDone - jobDone), DemoReport.seconds(ContinuousClock.now - payloadsDone))
         report.record(
             "6 transfer -> reconnected", devices: reconnected.ok, since: start,
             passed: moved == count && redelivered >= 2 * count && reconnected.ok == count,
-            "zero touch" + (reconnected.firstError.isEmpty ? "" : "; " + reconnected.firstError))
+            "zero touch (\(phases))" + (reconnected.firstError.isEmpty ? "" : "; " + reconnected.firstError))
 
         // 6b. No meter can still use ParkoServ.
         start = ContinuousClock.now

@@ -17,9 +17,14 @@ struct DemoReport {
     mutating func record(
         _ name: String, devices: Int, since start: ContinuousClock.Instant, passed: Bool, _ detail: String
     ) {
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        steps.append(Step(name: name, devices: devices, seconds: seconds, passed: passed, detail: detail))
+        steps.append(
+            Step(
+                name: name, devices: devices, seconds: Self.seconds(ContinuousClock.now - start), passed: passed,
+                detail: detail))
+    }
+
+    static func seconds(_ elapsed: Duration) -> Double {
+        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     var table: String {
