@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// ```swift
 /// let server = EPPServer(
-///     configuration: .init(host: "127.0.0.1", port: 700, tls: try EPPTLSIdentity.loadOrCreate(directory: dataDir)),
+///     configuration: .init(host: "127.0.0.1", port: 700, tls: try EPPTLSIdentity.selfSigned()),
 ///     registry: registry)
 /// try await server.start()
 /// print(server.localPort!)

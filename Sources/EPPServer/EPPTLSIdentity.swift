@@ -5,8 +5,8 @@ import X509
 
 /// The server's TLS certificate chain and key, as PEM.
 ///
-/// Operators bring their own (a certificate their ASPs trust); ``selfSigned(hostnames:ipAddresses:)`` and
-/// ``loadOrCreate(directory:)`` make one for test rigs and first runs.
+/// Operators bring their own (a certificate their ASPs trust); ``selfSigned(hostnames:ipAddresses:)`` makes one for
+/// test rigs and first runs. Where it is kept is the host's business (`iotreg` seals the key at rest).
 public struct EPPTLSIdentity: Sendable {
     /// Leaf first.
     public var certificateChainPEM: String
@@ -44,22 +44,5 @@ public struct EPPTLSIdentity: Sendable {
             issuerPrivateKey: certificateKey)
         return EPPTLSIdentity(
             certificateChainPEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
-    }
-
-    /// `epp-tls.pem` and `epp-tls.key` in `directory`; made (self-signed, key mode 0600) when absent.
-    public static func loadOrCreate(directory: URL) throws -> EPPTLSIdentity {
-        let certificateURL = directory.appendingPathComponent("epp-tls.pem")
-        let keyURL = directory.appendingPathComponent("epp-tls.key")
-        let manager = FileManager.default
-        if manager.fileExists(atPath: certificateURL.path), manager.fileExists(atPath: keyURL.path) {
-            return EPPTLSIdentity(
-                certificateChainPEM: try String(contentsOf: certificateURL, encoding: .utf8),
-                privateKeyPEM: try String(contentsOf: keyURL, encoding: .utf8))
-        }
-        let identity = try selfSigned()
-        try Data(identity.certificateChainPEM.utf8).write(to: certificateURL, options: .atomic)
-        _ = manager.createFile(atPath: keyURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        try Data(identity.privateKeyPEM.utf8).write(to: keyURL)
-        return identity
     }
 }

@@ -20,6 +20,13 @@ import Testing
             #expect(line?.contains(" ok") == true, "step '\(step)': \(line ?? "missing")")
         }
         #expect(result.stdout.contains("Every meter did every step."))
+        // No private key lies in the clear in the registry's folder (CA, DNSSEC, payload signer, DoT: all sealed).
+        let registry = URL(fileURLWithPath: data + "/registry")
+        let files = FileManager.default.enumerator(at: registry, includingPropertiesForKeys: nil)?.allObjects ?? []
+        for case let file as URL in files {
+            guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
+            #expect(!text.contains("PRIVATE KEY"), "\(file.path) holds a private key in the clear")
+        }
         // What the demo left behind is a registry like any other: its audit chain verifies.
         let audit = try PeerTool.run(CACommandTests.binary, ["audit", "verify", "--data", data + "/registry"])
         #expect(audit.status == 0, "\(audit.output)")

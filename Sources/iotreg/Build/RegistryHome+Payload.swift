@@ -44,12 +44,9 @@ extension RegistryHome {
         return try PayloadSigner(key: key, chain: [certificate, issuer.certificate])
     }
 
-    /// The DoT identity (self-signed, kept in `DIR/dot`), whose SPKI pin payloads carry.
+    /// The DoT identity (self-signed, kept in `DIR/dot`, its key sealed), whose SPKI pin payloads carry.
     func dotIdentity() throws -> EPPTLSIdentity {
-        let folder = directory.appendingPathComponent("dot", isDirectory: true)
-        try FileManager.default.createDirectory(
-            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return try EPPTLSIdentity.loadOrCreate(directory: folder)
+        try sealedTLSIdentity(in: directory.appendingPathComponent("dot", isDirectory: true), purpose: "dot")
     }
 
     /// The DoT certificate's SPKI SHA-256: the pin (RFC 7858 §4.2) devices and ASPs authenticate the resolver by.

@@ -10,7 +10,7 @@ extension Serve {
     /// Starts the authoritative server (UDP+TCP on `dns`, DNS over TLS on `dot`) unless both are `off`, serving
     /// `zone` and every later version the publisher signs.
     ///
-    /// The DoT certificate is `DIR/dot/epp-tls.pem` with its key beside it (0600), self-signed on first use and kept,
+    /// The DoT certificate is `DIR/dot/epp-tls.pem` with its key sealed beside it, self-signed on first use and kept,
     /// so the SPKI pin that payloads carry stays valid across restarts.
     ///
     /// Zone transfers (AXFR/IXFR) are granted to requests signed with the registry's TSIG key
