@@ -17,6 +17,7 @@ extension SimulatedMNO {
         let loop = self.loop
         await loop?.value
         self.loop = nil
+        endDeliveryStreams()
     }
 
     /// Polls the task queue and works on tasks until ``stop()`` (or the calling task is cancelled).
@@ -142,6 +143,7 @@ extension SimulatedMNO {
                 $0.succeeded[task.kind, default: 0] += 1
             }
         }
+        if case .delivered = result { await announceDelivery(task.eid) }
     }
 
     /// Does `task` on its eSIM and returns the result to post, without posting it.

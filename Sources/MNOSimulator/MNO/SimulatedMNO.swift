@@ -27,6 +27,7 @@ public actor SimulatedMNO {
     var working: Set<String> = []
     var stats = Stats()
     var waiters: [UUID: Waiter] = [:]
+    var deliverySubscribers: [UUID: AsyncStream<String>.Continuation] = [:]
     var running = false
     /// Background batches of `online` reports still going.
     var reporting = 0
