@@ -159,6 +159,33 @@ func readAll(_ handle: FileHandle) -> Data {
     }
 }
 
+extension PeerTool {
+    /// The `server:` part of an `nsd.conf` for a throw-away NSD on 127.0.0.1:`port` keeping everything in
+    /// `directory` (no chroot, no user switch, no remote control); append `zone:` sections.
+    public static func nsdServerSection(port: Int, directory: String) -> String {
+        """
+        server:
+          ip-address: 127.0.0.1
+          port: \(port)
+          do-ip6: no
+          username: ""
+          chroot: ""
+          zonesdir: "\(directory)"
+          database: ""
+          pidfile: "\(directory)/nsd.pid"
+          xfrdfile: "\(directory)/xfrd.state"
+          zonelistfile: "\(directory)/zone.list"
+          xfrdir: "\(directory)"
+          logfile: "\(directory)/nsd.log"
+          verbosity: 2
+          server-count: 1
+        remote-control:
+          control-enable: no
+
+        """
+    }
+}
+
 extension Process {
     /// Stops a peer daemon (or a server under test) and the processes it forked (NSD forks its servers), never
     /// waiting unboundedly: SIGTERM to all, up to 3 s of grace, then SIGKILL.

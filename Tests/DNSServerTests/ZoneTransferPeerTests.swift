@@ -18,7 +18,9 @@ import Testing
     @Test(.enabled(if: PeerTool.isAvailable("kdig") && PeerTool.isAvailable("ldns-verify-zone")))
     func axfrVerifiesWithLdnsAndBind() async throws {
         let zone = try TestZone.signed(devices: 200)
-        let h = try await ServerHarness.start(zone) { $0.transferAccess = TransferAccess(allowedAddresses: ["127.0.0.1"]) }
+        let h = try await ServerHarness.start(zone) {
+            $0.transferAccess = TransferAccess(allowedAddresses: ["127.0.0.1"])
+        }
         defer { Task { await h.stop() } }
         let out = try await h.kdig(["-p", h.tcp, "AXFR", TestZone.apex.description])
         let text = Self.zoneText(out)
@@ -147,31 +149,14 @@ import Testing
         }
         try await secondaryFollows("nsd", log: "nsd.log", arguments: { ["-d", "-c", $0] }, incremental: incremental) {
             port, primary, d in
-            """
-            server:
-              ip-address: 127.0.0.1
-              port: \(port)
-              do-ip6: no
-              username: ""
-              chroot: ""
-              zonesdir: "\(d)"
-              database: ""
-              pidfile: "\(d)/nsd.pid"
-              xfrdfile: "\(d)/xfrd.state"
-              zonelistfile: "\(d)/zone.list"
-              xfrdir: "\(d)"
-              logfile: "\(d)/nsd.log"
-              verbosity: 2
-              server-count: 1
-            remote-control:
-              control-enable: no
-            zone:
-              name: "iotregistry.test."
-              zonefile: "\(d)/secondary.zone"
-              request-xfr: 127.0.0.1@\(primary) NOKEY
-              allow-notify: 127.0.0.1 NOKEY
+            PeerTool.nsdServerSection(port: port, directory: d) + """
+                zone:
+                  name: "iotregistry.test."
+                  zonefile: "\(d)/secondary.zone"
+                  request-xfr: 127.0.0.1@\(primary) NOKEY
+                  allow-notify: 127.0.0.1 NOKEY
 
-            """
+                """
         }
     }
 

@@ -66,26 +66,8 @@ import Testing
         try #require(secondary.status == 0, "\(secondary.output)")
         #expect(secondary.stdout.contains("algorithm: hmac-sha256") && secondary.stdout.contains("iotreg-xfr."))
         let conf = directory.appendingPathComponent("nsd.conf")
-        try """
-        server:
-          ip-address: 127.0.0.1
-          port: \(nsdPort)
-          do-ip6: no
-          username: ""
-          chroot: ""
-          zonesdir: "\(d)"
-          database: ""
-          pidfile: "\(d)/nsd.pid"
-          xfrdfile: "\(d)/xfrd.state"
-          zonelistfile: "\(d)/zone.list"
-          xfrdir: "\(d)"
-          logfile: "\(d)/nsd.log"
-          verbosity: 2
-          server-count: 1
-        remote-control:
-          control-enable: no
-        \(secondary.stdout)
-        """.write(to: conf, atomically: true, encoding: .utf8)
+        try (PeerTool.nsdServerSection(port: nsdPort, directory: d) + secondary.stdout).write(
+            to: conf, atomically: true, encoding: .utf8)
         let nsd = Process()
         nsd.executableURL = URL(fileURLWithPath: try #require(PeerTool.path(of: "nsd")))
         nsd.arguments = ["-d", "-c", conf.path]

@@ -289,14 +289,13 @@ extension CityStory {
         }
     }
 
-    /// Connects every meter from its current payload (or to `override`), 32 at a time; counts the `WELCOME`s.
-    func connectAll(_ mno: SimulatedMNO, expect service: Service, override: Service? = nil, title: String) async
-        -> (ok: Int, firstError: String, failures: [String])
+    /// Runs `body` for every meter, 32 at a time, with a progress bar; `body` answers nil on success, else why not.
+    func forEachMeter(title: String, _ body: @escaping @Sendable (String) async -> String?) async
+        -> (ok: Int, failures: [String])
     {
         let bar = ProgressBar(title: title, total: count)
         var ok = 0
         var done = 0
-        var firstError = ""
         var failures: [String] = []
         await withTaskGroup(of: String?.self) { group in
             var next = 0
@@ -304,61 +303,40 @@ extension CityStory {
                 guard next < eids.count else { return }
                 let eid = eids[next]
                 next += 1
-                group.addTask {
-                    guard let esim = await mno.device(eid), let payload = try? await esim.currentPayload(),
-                        let keyID = try? await esim.activeSignatureContainer()
-                    else { return "\(eid): no verified payload on the eSIM" }
-                    return await self.attempt(
-                        payload: payload, esim: esim, keyID: keyID, to: override, expect: service.name,
-                        selfAttest: override == nil)
-                }
+                group.addTask { await body(eid) }
             }
             for _ in 0..<32 { launch() }
             for await failure in group {
                 done += 1
-                if let failure {
-                    failures.append(failure)
-                    if firstError.isEmpty { firstError = failure }
-                } else {
-                    ok += 1
-                }
+                if let failure { failures.append(failure) } else { ok += 1 }
                 if done % 10 == 0 { bar.show(done) }
                 launch()
             }
         }
         bar.finish(done)
-        return (ok, override == nil ? firstError : "", failures)
+        return (ok, failures)
     }
 
-    /// Every meter renews by EST from its current payload, 32 at a time. A meter counts when its renewed
-    /// certificate self-attests and is welcomed by `service`, and its old certificate no longer self-attests.
-    func renewAll(_ mno: SimulatedMNO, at service: Service, title: String) async -> (ok: Int, firstError: String) {
-        let bar = ProgressBar(title: title, total: count)
-        var ok = 0
-        var done = 0
-        var firstError = ""
-        await withTaskGroup(of: String?.self) { group in
-            var next = 0
-            func launch() {
-                guard next < eids.count else { return }
-                let eid = eids[next]
-                next += 1
-                group.addTask { await self.renew(eid, mno: mno, expect: service.name) }
-            }
-            for _ in 0..<32 { launch() }
-            for await failure in group {
-                done += 1
-                if let failure {
-                    if firstError.isEmpty { firstError = failure }
-                } else {
-                    ok += 1
-                }
-                if done % 10 == 0 { bar.show(done) }
-                launch()
-            }
+    /// Connects every meter from its current payload (or to `override`); counts the `WELCOME`s.
+    func connectAll(_ mno: SimulatedMNO, expect service: Service, override: Service? = nil, title: String) async
+        -> (ok: Int, firstError: String, failures: [String])
+    {
+        let result = await forEachMeter(title: title) { eid in
+            if override == nil { return await self.attemptCurrent(eid, mno: mno, expect: service.name) }
+            guard let esim = await mno.device(eid), let payload = try? await esim.currentPayload(),
+                let keyID = try? await esim.activeSignatureContainer()
+            else { return "\(eid): no verified payload on the eSIM" }
+            return await self.attempt(
+                payload: payload, esim: esim, keyID: keyID, to: override, expect: service.name, selfAttest: false)
         }
-        bar.finish(done)
-        return (ok, firstError)
+        return (result.ok, override == nil ? result.failures.first ?? "" : "", result.failures)
+    }
+
+    /// Every meter renews by EST from its current payload. A meter counts when its renewed certificate
+    /// self-attests and is welcomed by `service`, and its old certificate no longer self-attests.
+    func renewAll(_ mno: SimulatedMNO, at service: Service, title: String) async -> (ok: Int, firstError: String) {
+        let result = await forEachMeter(title: title) { await self.renew($0, mno: mno, expect: service.name) }
+        return (result.ok, result.failures.first ?? "")
     }
 
     /// One meter renews; nil on success, else why not.
