@@ -50,9 +50,9 @@ extension SimulatedMNO {
 
     /// What the MNO has done so far.
     public struct Stats: Hashable, Sendable, CustomStringConvertible {
-        /// Results posted with a success outcome, per task kind.
+        /// Tasks whose success the registry acknowledged, per task kind; a task offered again counts once.
         public var succeeded: [MNOTask.Kind: Int] = [:]
-        /// Results posted with outcome `failed`, per task kind.
+        /// Tasks whose failure the registry acknowledged, per task kind; a task offered again counts once.
         public var failed: [MNOTask.Kind: Int] = [:]
         /// Results the registry refused with 409 (it holds another result for the task).
         public var conflicts = 0

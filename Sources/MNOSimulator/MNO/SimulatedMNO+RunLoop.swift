@@ -136,6 +136,8 @@ extension SimulatedMNO {
                 await record { $0.lastError = "certificate for \(task.eid): \(error)" }
             }
         }
+        // A task offered again (its lease ran out while the answer was on its way) counts once, when first received.
+        guard await firstReceipt(task.id) else { return }
         await record {
             if case .failed = result {
                 $0.failed[task.kind, default: 0] += 1

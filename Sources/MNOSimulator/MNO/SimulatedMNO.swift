@@ -24,6 +24,7 @@ public actor SimulatedMNO {
     var fleet: [String: SimulatedESIM] = [:]
     var reportedOnline: Set<String> = []
     var answers: [String: MNOTaskResult] = [:]
+    var acknowledged: Set<String> = []
     var working: Set<String> = []
     var stats = Stats()
     var waiters: [UUID: Waiter] = [:]
@@ -162,6 +163,14 @@ public actor SimulatedMNO {
     }
 
     func remembered(_ taskID: String) -> MNOTaskResult? { answers[taskID] }
+
+    /// True the first time the registry acknowledged an answer to `taskID`.
+    func firstReceipt(_ taskID: String) -> Bool {
+        if acknowledged.count >= Self.answerMemory {
+            acknowledged = Set(acknowledged.dropFirst(Self.answerMemory / 2))
+        }
+        return acknowledged.insert(taskID).inserted
+    }
 
     func remember(_ taskID: String, _ result: MNOTaskResult) {
         if answers.count >= Self.answerMemory {
