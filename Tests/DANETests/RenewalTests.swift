@@ -5,6 +5,7 @@ import DNSWire
 import DeviceAgent
 import DeviceKit
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import PKI
@@ -18,13 +19,13 @@ import X509
     /// A device agent of `scene` that may renew at `estURL`, trusting `registryRoot` for the EST server.
     func agent(
         _ scene: Scene, _ i: Int = 0, chain: [[UInt8]]? = nil, keyID: UInt8 = IoTSafePersonalisation.clientKeyID,
-        estURL: String?, registryRoot: [UInt8]?
+        estURL: String?, registryRoot: [UInt8]?, timeout: TimeAmount = .seconds(10)
     ) throws -> DeviceAgent {
         let d = scene.devices[i]
         return try DeviceAgent(
             aspFQDN: Fixture.aspFQDN, aspPort: scene.port, connectHost: "127.0.0.1", certificateChain: chain ?? d.chain,
             identity: "\(d.eid)._device.iotregistry.test", iotSafe: d.client, keyID: keyID,
-            resolver: scene.zone.resolver(), registryRoot: registryRoot, estURL: estURL, timeout: .seconds(10))
+            resolver: scene.zone.resolver(), registryRoot: registryRoot, estURL: estURL, timeout: timeout)
     }
 
     /// An EST server whose certificate comes from `ca` (the scene's CA unless told) and names `sans`.
@@ -297,6 +298,67 @@ import X509
         #expect(error?.code == .connectionFailed)
         #expect(est.requests.isEmpty)
         #expect(agent.keyID == IoTSafePersonalisation.clientKeyID)
+    }
+
+    @Test func aServerThatNeverAnswersIsConnectionFailedWithinTheTimeout() async throws {
+        let scene = try await Scene()
+        defer { Task { await scene.stop() } }
+        let est = try await estServer(scene) { _ in
+            try? await Task.sleep(for: .seconds(10))
+            return .problem(.serviceUnavailable, detail: "too late")
+        }
+        defer { Task { await est.stop() } }
+        let agent = try agent(
+            scene, estURL: est.url(), registryRoot: scene.ca.der, timeout: .seconds(1))
+        let error = await #expect(throws: DeviceAgentError.self) { try await agent.renew(publicationTimeout: .zero) }
+        #expect(error?.code == .connectionFailed)
+        #expect(error?.reason.contains("did not answer in time") == true)
+    }
+
+    @Test func anOversizedAnswerIsRefusedAtTheLimit() async throws {
+        let scene = try await Scene()
+        defer { Task { await scene.stop() } }
+        let est = try await estServer(scene) { _ in
+            ESTAnswer(
+                status: .ok, contentType: "application/pkcs7-mime", body: [UInt8](repeating: 0x41, count: 300_000))
+        }
+        defer { Task { await est.stop() } }
+        let agent = try agent(scene, estURL: est.url(), registryRoot: scene.ca.der)
+        let error = await #expect(throws: DeviceAgentError.self) { try await agent.renew(publicationTimeout: .zero) }
+        // ESTClient's ReplyCollector reports the limit as protocolError (renew's documentation lists only
+        // badConfiguration, connectionFailed, serverNotAuthenticated and renewalFailed).
+        #expect(error?.code == .protocolError)
+        #expect(error?.reason.contains("exceeds 262144 bytes") == true)
+    }
+
+    @Test func aRetryAfterALostAnswerKeepsTheKeyTheRegistryCertified() async throws {
+        // The registry issued (and revoked the old certificate) but the answer never reached the device. The
+        // registry then refuses the old certificate; its new payload will name the certificate it issued, for the
+        // key in the spare container, so that key must survive a retry.
+        let scene = try await Scene()
+        defer { Task { await scene.stop() } }
+        let device = scene.devices[0]
+        let certified = NIOLockedValueBox<Certificate.PublicKey?>(nil)
+        let issue = Self.issuing(scene, eid: device.eid)
+        let est = try await estServer(scene) { request in
+            if certified.withLockedValue({ $0 }) == nil {
+                _ = await issue(request)
+                certified.withLockedValue { $0 = request.csr?.publicKey }
+                return .problem(.badGateway, detail: "the answer was lost on the way")
+            }
+            return .problem(.unauthorized, detail: "the TLS client certificate is revoked")
+        }
+        defer { Task { await est.stop() } }
+        let agent = try agent(scene, estURL: est.url(), registryRoot: scene.ca.der)
+        let lost = await #expect(throws: DeviceAgentError.self) { try await agent.renew(publicationTimeout: .zero) }
+        #expect(lost?.code == .renewalFailed)
+        let retry = await #expect(throws: DeviceAgentError.self) { try await agent.renew(publicationTimeout: .zero) }
+        #expect(retry?.reason.contains("revoked") == true)
+        let spare = Certificate.PublicKey(try device.client.signingPublicKey(IoTSafePersonalisation.spareKeyID))
+        let issuedFor = try #require(certified.withLockedValue { $0 })
+        withKnownIssue("DeviceAgent+Renewal.swift:65 makes a new spare key before every attempt") {
+            #expect(spare == issuedFor)
+        }
     }
 
     // MARK: - the issuing CA of the renewed certificate
