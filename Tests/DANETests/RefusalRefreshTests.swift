@@ -134,7 +134,7 @@ final class QuestionLogTransport: DNSTransport {
 
         #expect(events.filter(\.isAdmitted).count >= 1, "\(events)")
         withKnownIssue(
-            "DANEClientAuthenticator.swift:140-144 returns the stale refusal when another evaluation is refreshing"
+            "DANEClientAuthenticator.swift:142-144 returns the stale refusal when another evaluation is refreshing"
         ) {
             #expect(events.filter { !$0.isAdmitted }.isEmpty, "\(events)")
         }
