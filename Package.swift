@@ -361,10 +361,11 @@ let package = Package(
         .testTarget(
             name: "DANETests",
             dependencies: [
-                "DANE", "ASPKit", "DeviceAgent", "DeviceKit", "Payload", "DNSServer", "DNSSEC", "DNSWire",
+                "DANE", "ASPKit", "DeviceAgent", "DeviceKit", "Payload", "DNSServer", "DNSSEC", "DNSWire", "PKI",
                 "PeerTesting", crypto,
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
