@@ -3,7 +3,6 @@ public import DNSWire
 public import NIOCore
 public import NIOSSL
 import SwiftASN1
-import Synchronization
 import X509
 
 /// Why the ASP middleware refused a device.
@@ -73,8 +72,6 @@ public final class DANEClientAuthenticator: Sendable {
     /// Admission decisions, for alerts (one consumer; the newest 10,000 are kept when nobody reads).
     public let events: AsyncStream<AdmissionEvent>
     private let continuation: AsyncStream<AdmissionEvent>.Continuation
-    /// When each name was last looked up afresh after a refusal.
-    private let refreshed = Mutex<[DNSName: ContinuousClock.Instant]>([:])
 
     public init(zone: DNSName, resolver: ValidatingResolver, acceptIssuerTA: Bool = false) {
         self.zone = zone.lowercased()
@@ -135,31 +132,25 @@ public final class DANEClientAuthenticator: Sendable {
         do { identity = try DeviceIdentity(certificateDER: leaf, zone: zone) } catch let e as DANEError {
             return .refused(eid: nil, reason: .unknown, detail: e.reason)
         } catch { return .refused(eid: nil, reason: .unknown, detail: "\(error)") }
-        let first = await check(chain, identity)
+        let first = await check(chain, identity, afresh: false)
         // A refusal may rest on a cached answer the zone has since replaced (the device renewed its certificate,
-        // or was activated again): look once more, afresh, at most once a second per name so a flood of bad
-        // certificates cannot turn into a flood of queries. A fresher validated answer can only be more current.
-        guard case .refused(_, let reason, _) = first, reason == .substitutedKey || reason == .revoked,
-            mayRefresh(identity.name)
-        else { return first }
-        await resolver.forget(identity.name, .tlsa)
-        return await check(chain, identity)
-    }
-
-    /// Whether `name` may be looked up afresh now (and records that it was).
-    private func mayRefresh(_ name: DNSName) -> Bool {
-        let now = ContinuousClock.now
-        return refreshed.withLock { last in
-            if let previous = last[name], now - previous < .seconds(1) { return false }
-            if last.count >= 10_000 { last = last.filter { now - $0.value < .seconds(1) } }
-            last[name] = now
-            return true
+        // or was activated again): look once more, afresh, at most once a second per name (concurrent re-checks
+        // share one query), so a flood of bad certificates cannot turn into a flood of queries. A fresher validated
+        // answer can only be more current.
+        guard case .refused(_, let reason, _) = first, reason == .substitutedKey || reason == .revoked else {
+            return first
         }
+        return await check(chain, identity, afresh: true)
     }
 
-    private func check(_ chain: [[UInt8]], _ identity: DeviceIdentity) async -> AdmissionEvent {
+    private func check(_ chain: [[UInt8]], _ identity: DeviceIdentity, afresh: Bool) async -> AdmissionEvent {
         let lookup: TLSALookup
-        do { lookup = try await resolver.tlsa(identity.name) } catch {
+        do {
+            lookup =
+                afresh
+                ? try await resolver.tlsaAfresh(identity.name, atMostEvery: 1)
+                : try await resolver.tlsa(identity.name)
+        } catch {
             return Self.refusal(identity.eid, identity.name, error)
         }
         switch lookup {

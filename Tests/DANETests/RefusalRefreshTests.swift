@@ -133,11 +133,7 @@ final class QuestionLogTransport: DNSTransport {
         let events = await [first, second]
 
         #expect(events.filter(\.isAdmitted).count >= 1, "\(events)")
-        withKnownIssue(
-            "DANEClientAuthenticator.swift:142-144 returns the stale refusal when another evaluation is refreshing"
-        ) {
-            #expect(events.filter { !$0.isAdmitted }.isEmpty, "\(events)")
-        }
+        #expect(events.filter { !$0.isAdmitted }.isEmpty, "\(events)")
     }
 
     @Test func aSecondRefusalWithinASecondAsksNothing() async throws {

@@ -64,6 +64,8 @@ public actor ValidatingResolver {
     private var cache: [Key: Entry] = [:]
     private var keyCache: [DNSName: Keys] = [:]
     private var inflight: [Key: Task<Entry, any Error>] = [:]
+    /// When each name was last fetched afresh by ``tlsaAfresh(_:atMostEvery:)``.
+    private var refreshed: [Key: Date] = [:]
 
     /// Number of answers served from the cache and fetched, for benchmarks and tests.
     public private(set) var statistics = (hits: 0, misses: 0)
@@ -85,10 +87,34 @@ public actor ValidatingResolver {
 
     /// The validated TLSA RRset at `name`, or a validated proof that it does not exist.
     public func tlsa(_ name: DNSName) async throws -> TLSALookup {
-        switch try await lookup(name, .tlsa) {
+        Self.tlsa(try await lookup(name, .tlsa))
+    }
+
+    /// ``tlsa(_:)`` fetched afresh, at most once per `interval` seconds per name; within it, the answer of the
+    /// last fresh fetch (or the fetch under way, which this joins).
+    ///
+    /// How a client re-checks a refusal that may rest on an answer the zone has since replaced (a device renewed
+    /// its certificate), without letting a flood of bad certificates turn into a flood of queries: concurrent
+    /// re-checks share one query.
+    public func tlsaAfresh(_ name: DNSName, atMostEvery interval: TimeInterval) async throws -> TLSALookup {
+        let key = Key(name: name.lowercased(), type: .tlsa)
+        let now = clock()
+        if let last = refreshed[key], now.timeIntervalSince(last) < interval {
+            return try await tlsa(name)
+        }
+        if refreshed.count >= maxCacheEntries {
+            refreshed = refreshed.filter { now.timeIntervalSince($0.value) < interval }
+        }
+        refreshed[key] = now
+        cache[key] = nil
+        return try await tlsa(name)
+    }
+
+    private static func tlsa(_ answer: ValidatedAnswer) -> TLSALookup {
+        switch answer {
         case .secure(let rdatas, let ttl):
-            return .secure(rdatas.compactMap { if case .tlsa(let t) = $0 { t } else { nil } }, ttl: ttl)
-        case .provenAbsent(let ttl): return .provenAbsent(ttl: ttl)
+            .secure(rdatas.compactMap { if case .tlsa(let t) = $0 { t } else { nil } }, ttl: ttl)
+        case .provenAbsent(let ttl): .provenAbsent(ttl: ttl)
         }
     }
 
@@ -111,13 +137,17 @@ public actor ValidatingResolver {
             task = Task { try await self.resolve(key.name, type) }
             inflight[key] = task
         }
+        // Only the first caller back from this fetch retires and caches it: by the time a later one resumes, a
+        // newer fetch of the same name (``tlsaAfresh``) may be under way, and must not be forgotten or overwritten.
         do {
             let entry = try await task.value
-            inflight[key] = nil
-            store(key, entry)
+            if inflight[key] == task {
+                inflight[key] = nil
+                store(key, entry)
+            }
             return Self.remaining(entry, now: clock())
         } catch {
-            inflight[key] = nil
+            if inflight[key] == task { inflight[key] = nil }
             throw error
         }
     }

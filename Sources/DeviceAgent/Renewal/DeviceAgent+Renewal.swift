@@ -1,3 +1,4 @@
+import Crypto
 import DANE
 import DNSWire
 import DeviceKit
@@ -13,14 +14,14 @@ extension DeviceAgent {
         (try? Certificate(derEncoded: certificateChain[0]))?.notValidAfter ?? .distantPast
     }
 
-    /// Whether it is time to renew: less than `remainingFraction` of the certificate's validity is left.
+    /// Whether it is time to renew: `remainingFraction` of the certificate's validity, or less, is left.
     ///
     /// RFC 7030 leaves the moment to the client; renewing with a third of the lifetime left gives a device that is
     /// offline for a while several chances before its certificate expires.
     public func renewalDue(now: Date = Date(), remainingFraction: Double = 1.0 / 3) -> Bool {
         guard let leaf = try? Certificate(derEncoded: certificateChain[0]) else { return true }
         let lifetime = leaf.notValidAfter.timeIntervalSince(leaf.notValidBefore)
-        return leaf.notValidAfter.timeIntervalSince(now) < lifetime * remainingFraction
+        return leaf.notValidAfter.timeIntervalSince(now) <= lifetime * remainingFraction
     }
 
     /// ``renew(now:publicationTimeout:)`` when ``renewalDue(now:remainingFraction:)``, else nil.
@@ -59,6 +60,15 @@ extension DeviceAgent {
         let target =
             keyID == IoTSafePersonalisation.clientKeyID
             ? IoTSafePersonalisation.spareKeyID : IoTSafePersonalisation.clientKeyID
+        if let spare = try? client.signingPublicKey(target), await zonePublishes(spare) {
+            // An earlier attempt was certified but its answer never came: the old certificate is revoked and the
+            // registry's next payload names this key. Making a new one would strand that payload.
+            throw DeviceAgentError(
+                .renewalFailed,
+                "the registry already certified the eSIM's new key (the zone publishes it) but its answer was lost; "
+                    + "the payload the registry sends through the MNO carries that certificate: keep the key and "
+                    + "wait for it")
+        }
         let request: [UInt8]
         let newKey: Certificate.PublicKey
         do {
@@ -87,9 +97,13 @@ extension DeviceAgent {
         guard let leaf = issued.first(where: { $0.publicKey == newKey }) else {
             throw DeviceAgentError(.renewalFailed, "the EST answer holds no certificate for the eSIM's new key")
         }
-        let issuingCA = certificateChain.count > 1 ? certificateChain[1] : []
+        // The CA that issued the new certificate: the one in the answer (after an issuing-CA rollover it is not the
+        // one the device held), else the one it had.
         var intermediates = issued.filter { $0 != leaf }
-        if let ca = try? Certificate(derEncoded: issuingCA) { intermediates.append(ca) }
+        if let held = certificateChain.count > 1 ? try? Certificate(derEncoded: certificateChain[1]) : nil {
+            intermediates.append(held)
+        }
+        let issuingCA = intermediates.first { $0.subject == leaf.issuer }?.derBytes ?? []
         var verifier = Verifier(rootCertificates: CertificateStore([root])) {
             RFC5280Policy(validationTime: now)
         }
@@ -110,6 +124,22 @@ extension DeviceAgent {
         }
         await renewed.awaitPublication(within: publicationTimeout)
         return renewed
+    }
+
+    /// Whether the zone's validated TLSA for this device names `key` (a fresh lookup).
+    func zonePublishes(_ key: P256.Signing.PublicKey) async -> Bool {
+        await resolver.forget(identity, .tlsa)
+        guard case .secure(let records, _) = try? await resolver.tlsa(identity) else { return false }
+        let spki = Array(key.derRepresentation)
+        return records.contains { record in
+            guard record.usage == .daneEE, record.selector == .subjectPublicKeyInfo else { return false }
+            switch record.matchingType {
+            case .full: return record.data == spki
+            case .sha256: return record.data == Array(SHA256.hash(data: spki))
+            case .sha512: return record.data == Array(SHA512.hash(data: spki))
+            default: return false
+            }
+        }
     }
 
     /// Waits until self-attestation passes (asking the resolver afresh each time), or the time is up.
