@@ -261,10 +261,3 @@ extension Registry {
 }
 
 /// RFC 3339 timestamps for messages and JSON.
-public enum ISO8601 {
-    public static func string(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
-}
