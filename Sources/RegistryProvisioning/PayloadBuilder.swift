@@ -50,8 +50,9 @@ public actor PayloadBuilder {
     }
 
     /// Builds the payloads a batch of outbox events calls for, `concurrency` at a time (their commits then share
-    /// the store's group commit); other events are ignored. Events for one device are built in order.
-    public func process(_ events: [OutboxEvent], concurrency: Int = 16) async throws {
+    /// the store's group commit, so a durable commit's latency is paid once per round, not once per payload);
+    /// other events are ignored. Events for one device are built in order.
+    public func process(_ events: [OutboxEvent], concurrency: Int = 64) async throws {
         if let published, let last = events.last?.sequence {
             let deadline = ContinuousClock.now + .seconds(30)
             while await published() < last && ContinuousClock.now < deadline {
@@ -83,8 +84,11 @@ public actor PayloadBuilder {
     }
 
     /// Processes what the outbox holds for this consumer, batch after batch; returns the events seen.
+    ///
+    /// Large batches: each one first waits for the zone to publish through its last event, and a fleet transfer
+    /// writes five events per device.
     @discardableResult
-    public func catchUp(batch: Int = 200) async throws -> Int {
+    public func catchUp(batch: Int = 1000) async throws -> Int {
         var seen = 0
         while true {
             let events = try await registry.store.processOutbox(consumer: Self.consumer, limit: batch) { events in
