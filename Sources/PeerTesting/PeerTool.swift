@@ -186,6 +186,43 @@ extension PeerTool {
     }
 }
 
+extension PeerTool {
+    /// `unbound-host -v` for `name`/`type`, validating from the DS `ds` ("<tag> <alg> <digest type> <hex>") of
+    /// `iotregistry.test.` with a stub zone to the authoritative server on 127.0.0.1:`port` (peer-tools.md §5).
+    /// Its configuration files go to `directory`. "(secure)" in the output means validated.
+    public static func unboundHost(
+        _ name: String, _ type: String, ds: String, port: Int, directory: URL
+    ) async throws -> String {
+        let d = directory.path
+        try ".  3600 NS fake-root.\nfake-root. 3600 A 127.0.0.1\n".write(
+            to: directory.appendingPathComponent("root.hints"), atomically: true, encoding: .utf8)
+        let conf = directory.appendingPathComponent("unbound-host.conf")
+        try """
+        server:
+          do-ip6: no
+          username: ""
+          chroot: ""
+          directory: "\(d)"
+          use-syslog: no
+          do-not-query-localhost: no
+          outgoing-interface: 127.0.0.1
+          root-hints: "\(d)/root.hints"
+          module-config: "validator iterator"
+          val-log-level: 2
+          trust-anchor-signaling: no
+          local-zone: "test." nodefault
+          trust-anchor: "iotregistry.test. DS \(ds)"
+        stub-zone:
+          name: "iotregistry.test."
+          stub-addr: 127.0.0.1@\(port)
+        remote-control:
+          control-enable: no
+
+        """.write(to: conf, atomically: true, encoding: .utf8)
+        return try await runDetached("unbound-host", ["-C", conf.path, "-v", "-t", type, name], timeout: 60).output
+    }
+}
+
 extension Process {
     /// Stops a peer daemon (or a server under test) and the processes it forked (NSD forks its servers), never
     /// waiting unboundedly: SIGTERM to all, up to 3 s of grace, then SIGKILL.

@@ -67,35 +67,6 @@ struct ServerHarness {
 
     /// `unbound-host` with the trust anchor and a stub zone to this server (peer-tools.md §5).
     func unboundHost(_ name: DNSName, _ type: String, ds: String) async throws -> String {
-        let d = dir.path
-        _ = try write("root.hints", ".  3600 NS fake-root.\nfake-root. 3600 A 127.0.0.1\n")
-        let conf = try write(
-            "host.conf",
-            """
-            server:
-              do-ip6: no
-              username: ""
-              chroot: ""
-              directory: "\(d)"
-              use-syslog: no
-              do-not-query-localhost: no
-              outgoing-interface: 127.0.0.1
-              root-hints: "\(d)/root.hints"
-              module-config: "validator iterator"
-              val-log-level: 2
-              trust-anchor-signaling: no
-              local-zone: "test." nodefault
-              trust-anchor: "iotregistry.test. DS \(ds)"
-            stub-zone:
-              name: "iotregistry.test."
-              stub-addr: 127.0.0.1@\(udp)
-            remote-control:
-              control-enable: no
-
-            """)
-        return try await PeerTool.runDetached(
-            "unbound-host", ["-C", conf, "-v", "-t", type, name.description], timeout: 60
-        )
-        .output
+        try await PeerTool.unboundHost(name.description, type, ds: ds, port: ports.udp ?? 0, directory: dir)
     }
 }

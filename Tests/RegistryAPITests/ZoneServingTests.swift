@@ -4,13 +4,15 @@ import Testing
 
 /// The issue-4 promise end to end on the real binary: a device activated and certified through the REST API is,
 /// within a second, a TLSA answer that `delv` fully validates from `iotreg zone trust-anchor`; after deactivation
-/// the name is a validated NXDOMAIN; `iotreg zone export` passes ldns-verify-zone and dnssec-verify.
+/// the name is a validated NXDOMAIN, for `delv` and for `unbound` alike; `iotreg zone export` passes ldns-verify-zone and
+/// dnssec-verify.
 @Suite struct ZoneServingTests {
     static let binary = CrashRecoveryTests.binary
     static var peers: Bool {
         PeerTool.peersRequired
             || (FileManager.default.isExecutableFile(atPath: binary.path) && PeerTool.isAvailable("delv")
-                && PeerTool.isAvailable("kdig") && PeerTool.isAvailable("openssl"))
+                && PeerTool.isAvailable("kdig") && PeerTool.isAvailable("openssl")
+                && PeerTool.isAvailable("unbound-host"))
     }
 
     /// Runs `kdig` until `check` holds for its output (the zone follows the outbox ten times a second).
@@ -102,12 +104,18 @@ import Testing
         let delv = ["@127.0.0.1", "-p", "\(dnsPort)", "-a", taFile.path, "+root=iotregistry.test", name, "TLSA"]
         let positive = try await PeerTool.runDetached("delv", delv)
         #expect(positive.output.contains("; fully validated"), "\(positive.output)")
+        // And unbound, as a validating resolver with a stub zone to the registry, from the same DS.
+        let dsText = "\(fields[ds + 1]) \(fields[ds + 2]) \(fields[ds + 3]) \(fields[(ds + 4)...].joined())"
+        let unbound = try await PeerTool.unboundHost(name, "TLSA", ds: dsText, port: dnsPort, directory: directory)
+        #expect(unbound.contains("has TLSA record 3 1 1") && unbound.contains("(secure)"), "\(unbound)")
 
         #expect(try await call("POST", "v1/devices/\(eid)/deactivate", aspToken).0 == 200)
         let gone = try await eventually(dig) { $0.contains("NXDOMAIN") }
         #expect(gone.contains("NXDOMAIN"), "\(gone)")
         let negative = try await PeerTool.runDetached("delv", delv)
         #expect(negative.output.contains("; negative response, fully validated"), "\(negative.output)")
+        let unboundGone = try await PeerTool.unboundHost(name, "TLSA", ds: dsText, port: dnsPort, directory: directory)
+        #expect(unboundGone.contains("NXDOMAIN") && unboundGone.contains("(secure)"), "\(unboundGone)")
 
         // The exported zone is a valid signed zone for two outside verifiers.
         let export = try PeerTool.run(Self.binary.path, ["zone", "export", "--data", data.path])
