@@ -264,22 +264,24 @@ extension CityStory {
         try await waitFor(mno, title: title, total: total) { $0.succeeded(.deliverPayload) }
     }
 
-    /// Waits until `measure` of the MNO's stats reaches `total` (or stalls for 60 s), showing progress.
+    /// Waits until `measure` of the MNO's stats reaches `total`, showing progress; gives up when the MNO has done
+    /// nothing at all for 60 s (on a large fleet the first payloads wait behind thousands of key generations).
     func waitFor(
         _ mno: SimulatedMNO, title: String, total: Int, _ measure: @escaping (SimulatedMNO.Stats) -> Int
     ) async throws -> Int {
         let bar = ProgressBar(title: title, total: total)
-        var last = -1
+        var last = (-1, -1)
         var stalledSince = ContinuousClock.now
         while true {
-            let done = measure(await mno.currentStats)
+            let stats = await mno.currentStats
+            let done = measure(stats)
             bar.show(done)
             if done >= total {
                 bar.finish(done)
                 return done
             }
-            if done != last {
-                last = done
+            if (done, stats.tasksDone) != last {
+                last = (done, stats.tasksDone)
                 stalledSince = ContinuousClock.now
             } else if ContinuousClock.now - stalledSince > .seconds(60) {
                 bar.finish(done)
