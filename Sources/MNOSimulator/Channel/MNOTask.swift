@@ -19,13 +19,6 @@ public struct MNOTask: Hashable, Sendable, Codable {
         /// Erase the payload and certificates from the eSIM (deactivation).
         public static let wipe = Self(rawValue: "wipe")
 
-        public init(from decoder: any Decoder) throws {
-            rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
         public var description: String { rawValue }
     }
 
@@ -41,13 +34,6 @@ public struct MNOTask: Hashable, Sendable, Codable {
         /// A newer task made this one moot (e.g. a newer payload to deliver).
         public static let superseded = Self(rawValue: "superseded")
 
-        public init(from decoder: any Decoder) throws {
-            rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
         public var description: String { rawValue }
     }
 
@@ -120,12 +106,5 @@ public struct EUICCStatus: RawRepresentable, Hashable, Sendable, Codable, Custom
     /// Not reachable over the air.
     public static let unreachable = Self(rawValue: "unreachable")
 
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
     public var description: String { rawValue }
 }
