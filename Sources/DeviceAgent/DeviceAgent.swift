@@ -61,6 +61,8 @@ public final class DeviceAgent: Sendable {
     public let timeout: TimeAmount
     /// The signature container holding the key ``certificateChain`` names.
     public let keyID: UInt8
+    /// The leaf's validity, read once (renewal decisions look at it).
+    let leafValidity: ClosedRange<Date>
     /// The registry root (DER) the EST server's certificate must chain to; nil when renewal is not configured.
     public let registryRoot: [UInt8]?
     /// The EST base URL to renew at (``renew(now:publicationTimeout:)``); nil when the payload names none.
@@ -96,6 +98,7 @@ public final class DeviceAgent: Sendable {
             throw DeviceAgentError(.badConfiguration, "the device certificate chain is empty or does not parse")
         }
         self.certificateChain = certificateChain
+        self.leafValidity = cert.notValidBefore...max(cert.notValidBefore, cert.notValidAfter)
         self.identity = try name(identity)
         let sans: [GeneralName] = ((try? cert.extensions.subjectAlternativeNames) ?? nil).map { Array($0) } ?? []
         let names = sans.compactMap { if case .dnsName(let d) = $0 { try? name(d) } else { nil } }

@@ -187,38 +187,58 @@ extension PeerTool {
 }
 
 extension PeerTool {
-    /// `unbound-host -v` for `name`/`type`, validating from the DS `ds` ("<tag> <alg> <digest type> <hex>") of
-    /// `iotregistry.test.` with a stub zone to the authoritative server on 127.0.0.1:`port` (peer-tools.md §5).
-    /// Its configuration files go to `directory`. "(secure)" in the output means validated.
-    public static func unboundHost(
-        _ name: String, _ type: String, ds: String, port: Int, directory: URL
-    ) async throws -> String {
+    /// An unbound configuration validating `iotregistry.test.` from the DS `ds` ("<tag> <alg> <digest type> <hex>"),
+    /// with a stub zone to the authoritative server on 127.0.0.1:`stubPort` (peer-tools.md §5). With `listenPort`
+    /// it is a resolver daemon's (listening there, pid and log in `directory`); without, `unbound-host`'s. Writes
+    /// the fake root hints it needs into `directory`.
+    public static func unboundConfiguration(
+        directory: URL, ds: String, stubPort: Int, listenPort: Int? = nil
+    ) throws -> String {
         let d = directory.path
         try ".  3600 NS fake-root.\nfake-root. 3600 A 127.0.0.1\n".write(
             to: directory.appendingPathComponent("root.hints"), atomically: true, encoding: .utf8)
-        let conf = directory.appendingPathComponent("unbound-host.conf")
-        try """
-        server:
-          do-ip6: no
-          username: ""
-          chroot: ""
-          directory: "\(d)"
-          use-syslog: no
-          do-not-query-localhost: no
-          outgoing-interface: 127.0.0.1
-          root-hints: "\(d)/root.hints"
-          module-config: "validator iterator"
-          val-log-level: 2
-          trust-anchor-signaling: no
-          local-zone: "test." nodefault
-          trust-anchor: "iotregistry.test. DS \(ds)"
-        stub-zone:
-          name: "iotregistry.test."
-          stub-addr: 127.0.0.1@\(port)
-        remote-control:
-          control-enable: no
+        let daemon =
+            listenPort.map {
+                """
+                  interface: 127.0.0.1
+                  port: \($0)
+                  pidfile: "\(d)/unbound.pid"
+                  logfile: "\(d)/unbound.log"
 
-        """.write(to: conf, atomically: true, encoding: .utf8)
+                """
+            } ?? ""
+        return """
+            server:
+            \(daemon)  do-ip6: no
+              username: ""
+              chroot: ""
+              directory: "\(d)"
+              use-syslog: no
+              do-not-query-localhost: no
+              outgoing-interface: 127.0.0.1
+              root-hints: "\(d)/root.hints"
+              module-config: "validator iterator"
+              val-log-level: 2
+              trust-anchor-signaling: no
+              local-zone: "test." nodefault
+              trust-anchor: "iotregistry.test. DS \(ds)"
+            stub-zone:
+              name: "iotregistry.test."
+              stub-addr: 127.0.0.1@\(stubPort)
+            remote-control:
+              control-enable: no
+
+            """
+    }
+
+    /// `unbound-host -v` for `name`/`type` with ``unboundConfiguration(directory:ds:stubPort:listenPort:)``.
+    /// "(secure)" in the output means validated.
+    public static func unboundHost(
+        _ name: String, _ type: String, ds: String, port: Int, directory: URL
+    ) async throws -> String {
+        let conf = directory.appendingPathComponent("unbound-host.conf")
+        try unboundConfiguration(directory: directory, ds: ds, stubPort: port).write(
+            to: conf, atomically: true, encoding: .utf8)
         return try await runDetached("unbound-host", ["-C", conf.path, "-v", "-t", type, name], timeout: 60).output
     }
 }

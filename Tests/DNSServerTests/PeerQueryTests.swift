@@ -22,7 +22,9 @@ import Testing
             #expect(out.contains("RRSIG\tTLSA 13"), "\(args): \(out)")
         }
         // Several queries on one TCP connection (RFC 7766 §6.2.1): kdig sends them in sequence with +keepopen.
-        let two = try await h.kdig(["-p", h.tcp, "+tcp", "+keepopen", name, "TLSA", "+dnssec", TestZone.apex.description, "SOA"])
+        let two = try await h.kdig([
+            "-p", h.tcp, "+tcp", "+keepopen", name, "TLSA", "+dnssec", TestZone.apex.description, "SOA",
+        ])
         #expect(two.components(separatedBy: "status: NOERROR").count == 3, "\(two)")
         let nx = try await h.kdig(["-p", h.udp, "+dnssec", try TestZone.certName(1, rpid: 999).description, "CERT"])
         #expect(nx.contains("status: NXDOMAIN"), "\(nx)")
@@ -49,7 +51,8 @@ import Testing
         #expect(neg.contains("; negative response, fully validated"), "\(neg)")
         let nodata = try await h.delv(try TestZone.tlsaName(1), "A", ds: ds)
         #expect(nodata.contains(verdict), "\(nodata)")
-        let bogus = try await h.delv(try TestZone.tlsaName(1), "TLSA", ds: "12345 13 2 " + String(repeating: "00", count: 32))
+        let bogus = try await h.delv(
+            try TestZone.tlsaName(1), "TLSA", ds: "12345 13 2 " + String(repeating: "00", count: 32))
         #expect(!bogus.contains("fully validated"), "\(bogus)")
         await h.stop()
     }
@@ -75,36 +78,10 @@ import Testing
         let h = try await ServerHarness.start(zone)
         defer { Task { await h.stop() } }
         let port = try TestZone.freePort()
-        let d = h.dir.path
-        _ = try h.write("root.hints", ".  3600 NS fake-root.\nfake-root. 3600 A 127.0.0.1\n")
         let conf = try h.write(
             "unbound.conf",
-            """
-            server:
-              interface: 127.0.0.1
-              port: \(port)
-              do-ip6: no
-              username: ""
-              chroot: ""
-              directory: "\(d)"
-              pidfile: "\(d)/unbound.pid"
-              logfile: "\(d)/unbound.log"
-              use-syslog: no
-              do-not-query-localhost: no
-              outgoing-interface: 127.0.0.1
-              root-hints: "\(d)/root.hints"
-              module-config: "validator iterator"
-              val-log-level: 2
-              trust-anchor-signaling: no
-              local-zone: "test." nodefault
-              trust-anchor: "iotregistry.test. DS \(TestZone.ds(zone))"
-            stub-zone:
-              name: "iotregistry.test."
-              stub-addr: 127.0.0.1@\(h.udp)
-            remote-control:
-              control-enable: no
-
-            """)
+            try PeerTool.unboundConfiguration(
+                directory: h.dir, ds: TestZone.ds(zone), stubPort: h.ports.udp ?? 0, listenPort: port))
         let unbound = Process()
         unbound.executableURL = URL(fileURLWithPath: try #require(PeerTool.path(of: "unbound")))
         unbound.arguments = ["-d", "-c", conf]
@@ -114,7 +91,8 @@ import Testing
         defer { if unbound.isRunning { Task { await unbound.stopPeer() } } }
         func ask(_ name: DNSName, _ type: String) async throws -> String {
             try await PeerTool.runDetached(
-                "kdig", ["@127.0.0.1", "-p", String(port), "+dnssec", "+timeout=2", "+retry=0", name.description, type],
+                "kdig",
+                ["@127.0.0.1", "-p", String(port), "+dnssec", "+timeout=2", "+retry=0", name.description, type],
                 timeout: 20
             ).output
         }

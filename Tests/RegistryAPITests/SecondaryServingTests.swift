@@ -119,17 +119,10 @@ import Testing
         #expect(answer.contains("TLSA\t3 1 1") && answer.contains("RRSIG\tTLSA 13"), "\(answer)\n\(nsdLog())")
 
         // delv validates NSD's answer from the trust anchor iotreg prints.
-        let anchor = try CACommandTests.iotreg(["zone", "trust-anchor", "--data", data.path])
-        let fields = anchor.stdout.split(whereSeparator: \.isWhitespace)
-        let ds = try #require(fields.firstIndex(of: "DS"), "\(anchor.output)")
-        let taFile = directory.appendingPathComponent("ta.conf")
-        try """
-        trust-anchors {
-          "iotregistry.test." static-ds \(fields[ds + 1]) \(fields[ds + 2]) \(fields[ds + 3]) "\(fields[(ds + 4)...].joined())";
-        };
-        """.write(to: taFile, atomically: true, encoding: .utf8)
+        let anchor = try ZoneTrustAnchor(data: data, directory: directory)
         let delv = try await PeerTool.runDetached(
-            "delv", ["@127.0.0.1", "-p", "\(nsdPort)", "-a", taFile.path, "+root=iotregistry.test", name, "TLSA"])
+            "delv",
+            ["@127.0.0.1", "-p", "\(nsdPort)", "-a", anchor.delvFile.path, "+root=iotregistry.test", name, "TLSA"])
         #expect(delv.output.contains("; fully validated"), "\(delv.output)")
     }
 }

@@ -90,23 +90,14 @@ import Testing
         #expect(answer.contains("TLSA\t3 1 1"), "\(answer)")
 
         // delv from the trust anchor iotreg prints.
-        let anchor = try PeerTool.run(Self.binary.path, ["zone", "trust-anchor", "--data", data.path])
-        #expect(anchor.status == 0, "\(anchor.output)")
-        let fields = anchor.stdout.split(whereSeparator: \.isWhitespace)
-        let ds = try #require(fields.firstIndex(of: "DS"))
-        #expect(fields.count >= ds + 5, "\(anchor.stdout)")
-        let taFile = directory.appendingPathComponent("ta.conf")
-        try """
-        trust-anchors {
-          "iotregistry.test." static-ds \(fields[ds + 1]) \(fields[ds + 2]) \(fields[ds + 3]) "\(fields[(ds + 4)...].joined())";
-        };
-        """.write(to: taFile, atomically: true, encoding: .utf8)
-        let delv = ["@127.0.0.1", "-p", "\(dnsPort)", "-a", taFile.path, "+root=iotregistry.test", name, "TLSA"]
+        let anchor = try ZoneTrustAnchor(data: data, directory: directory)
+        let delv = [
+            "@127.0.0.1", "-p", "\(dnsPort)", "-a", anchor.delvFile.path, "+root=iotregistry.test", name, "TLSA",
+        ]
         let positive = try await PeerTool.runDetached("delv", delv)
         #expect(positive.output.contains("; fully validated"), "\(positive.output)")
         // And unbound, as a validating resolver with a stub zone to the registry, from the same DS.
-        let dsText = "\(fields[ds + 1]) \(fields[ds + 2]) \(fields[ds + 3]) \(fields[(ds + 4)...].joined())"
-        let unbound = try await PeerTool.unboundHost(name, "TLSA", ds: dsText, port: dnsPort, directory: directory)
+        let unbound = try await PeerTool.unboundHost(name, "TLSA", ds: anchor.ds, port: dnsPort, directory: directory)
         #expect(unbound.contains("has TLSA record 3 1 1") && unbound.contains("(secure)"), "\(unbound)")
 
         #expect(try await call("POST", "v1/devices/\(eid)/deactivate", aspToken).0 == 200)
@@ -114,7 +105,8 @@ import Testing
         #expect(gone.contains("NXDOMAIN"), "\(gone)")
         let negative = try await PeerTool.runDetached("delv", delv)
         #expect(negative.output.contains("; negative response, fully validated"), "\(negative.output)")
-        let unboundGone = try await PeerTool.unboundHost(name, "TLSA", ds: dsText, port: dnsPort, directory: directory)
+        let unboundGone = try await PeerTool.unboundHost(
+            name, "TLSA", ds: anchor.ds, port: dnsPort, directory: directory)
         #expect(unboundGone.contains("NXDOMAIN") && unboundGone.contains("(secure)"), "\(unboundGone)")
 
         // The exported zone is a valid signed zone for two outside verifiers.

@@ -10,18 +10,15 @@ import X509
 
 extension DeviceAgent {
     /// When the certificate in use stops being valid.
-    public var certificateNotAfter: Date {
-        (try? Certificate(derEncoded: certificateChain[0]))?.notValidAfter ?? .distantPast
-    }
+    public var certificateNotAfter: Date { leafValidity.upperBound }
 
     /// Whether it is time to renew: `remainingFraction` of the certificate's validity, or less, is left.
     ///
     /// RFC 7030 leaves the moment to the client; renewing with a third of the lifetime left gives a device that is
     /// offline for a while several chances before its certificate expires.
     public func renewalDue(now: Date = Date(), remainingFraction: Double = 1.0 / 3) -> Bool {
-        guard let leaf = try? Certificate(derEncoded: certificateChain[0]) else { return true }
-        let lifetime = leaf.notValidAfter.timeIntervalSince(leaf.notValidBefore)
-        return leaf.notValidAfter.timeIntervalSince(now) <= lifetime * remainingFraction
+        let lifetime = leafValidity.upperBound.timeIntervalSince(leafValidity.lowerBound)
+        return leafValidity.upperBound.timeIntervalSince(now) <= lifetime * remainingFraction
     }
 
     /// ``renew(now:publicationTimeout:)`` when ``renewalDue(now:remainingFraction:)``, else nil.
