@@ -16,7 +16,7 @@ struct ZonePublisherTests {
         let keys: ZoneKeys
     }
 
-    func world(devices: Int = 3, serialFile: ZoneSerialFile? = nil) async throws -> World {
+    func world(devices: Int = 3, ledger: (any ZoneSerialLedger)? = nil, keys: ZoneKeys = .generate()) async throws -> World {
         let h = try ZoneFixtures.hierarchy()
         let ca = try #require(h.issuing["default"])
         let facts = InMemoryZoneFacts(
@@ -26,11 +26,10 @@ struct ZonePublisherTests {
             let der = try ZoneFixtures.deviceCertificate(ca, eid: eid, rpid: Int64(11 + i))
             await facts.set(eid, PublishedIdentity(eid: eid, rpid: Int64(11 + i), certificate: der), event: false)
         }
-        let keys = ZoneKeys.generate()
         let sink = RecordingSink()
         let publisher = ZonePublisher(
             records: ZoneRecords(configuration: try ZoneConfiguration(apex: try DNSName(ZoneFixtures.apex))),
-            facts: facts, keys: keys, serialFile: serialFile, sink: sink)
+            facts: facts, keys: keys, ledger: ledger, sink: sink)
         return World(facts: facts, publisher: publisher, sink: sink, ca: ca, keys: keys)
     }
 
@@ -122,7 +121,7 @@ struct ZonePublisherTests {
     func serialMovesForward() async throws {
         let dir = try PeerTool.temporaryDirectory()
         let file = ZoneSerialFile(url: dir.appendingPathComponent("zone.serial"))
-        let w = try await world(serialFile: file)
+        let w = try await world(ledger: file)
         let now = Date()
         let first = try await w.publisher.rebuild(now: now).serial
         await w.facts.set(ZoneFixtures.eid(0), nil)
@@ -130,6 +129,43 @@ struct ZonePublisherTests {
         let second = try await w.publisher.rebuild(now: now).serial
         #expect(second == first &+ 2)
         #expect(try file.read() == second)
+    }
+
+    /// A shared ledger, as the database is for nodes over one PostgreSQL.
+    actor SharedLedger: ZoneSerialLedger {
+        var serial: UInt32?
+        var position: Int64 = 0
+        func nextSerial(now: Date) -> UInt32 { Self.serial(after: serial, now: now) }
+        func recordPublished(serial: UInt32, position: Int64) {
+            self.serial = serial
+            self.position = position
+        }
+    }
+
+    @Test("a standby signer over the same ledger takes over with a later serial; the one stepped down is silent")
+    func takeoverMovesSerialForward() async throws {
+        let ledger = SharedLedger()
+        let first = try await world(ledger: ledger)
+        let now = Date()
+        try await first.publisher.catchUp(now: now)
+        for i in 0..<2 {
+            await first.facts.set(ZoneFixtures.eid(i), nil)
+            try await first.publisher.catchUp(now: now)
+        }
+        let lastOfFirst = try #require(await first.publisher.zone?.serial)
+        #expect(await ledger.serial == lastOfFirst)
+        #expect(await ledger.position == first.publisher.position)
+        await first.publisher.stepDown()
+        #expect(await first.publisher.zone == nil)
+        let published = await first.sink.published.count
+        #expect(try await first.publisher.refreshSignatures(now: now.addingTimeInterval(30 * 86_400)) == nil)
+
+        // The standby: same keys, same ledger, the same second on the clock.
+        let second = try await world(ledger: ledger, keys: first.keys)
+        let taken = try await second.publisher.rebuild(now: now).serial
+        #expect(taken == lastOfFirst &+ 1)
+        #expect(await ledger.serial == taken)
+        #expect(await first.sink.published.count == published)
     }
 
     @Test(

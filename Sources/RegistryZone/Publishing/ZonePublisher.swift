@@ -14,7 +14,7 @@ public actor ZonePublisher {
     let facts: any ZoneFacts
     let keys: ZoneKeys
     let policy: SigningPolicy
-    let serialFile: ZoneSerialFile?
+    let ledger: (any ZoneSerialLedger)?
     var sink: (any ZoneSink)?
     let logger: Logger
     /// Outbox events read per batch.
@@ -27,13 +27,13 @@ public actor ZonePublisher {
 
     public init(
         records: ZoneRecords, facts: any ZoneFacts, keys: ZoneKeys, policy: SigningPolicy = SigningPolicy(),
-        serialFile: ZoneSerialFile? = nil, sink: (any ZoneSink)? = nil, logger: Logger = Logger(label: "iotreg.zone")
+        ledger: (any ZoneSerialLedger)? = nil, sink: (any ZoneSink)? = nil, logger: Logger = Logger(label: "iotreg.zone")
     ) {
         self.records = records
         self.facts = facts
         self.keys = keys
         self.policy = policy
-        self.serialFile = serialFile
+        self.ledger = ledger
         self.sink = sink
         self.logger = logger
     }
@@ -45,6 +45,13 @@ public actor ZonePublisher {
     public func attach(_ sink: any ZoneSink) async {
         self.sink = sink
         if let zone { await sink.publish(zone, diff: nil) }
+    }
+
+    /// Stops signing and publishing (this node is no longer the signer): forgets the zone and the sink, so a later
+    /// ``catchUp(now:)`` starts from scratch with a serial after the one the ledger holds then.
+    public func stepDown() {
+        sink = nil
+        zone = nil
     }
 
     // MARK: - from scratch
@@ -76,12 +83,12 @@ public actor ZonePublisher {
     @discardableResult
     public func rebuild(now: Date = Date()) async throws -> SignedZone {
         let position = try await facts.latestChange()
-        let serial = try serialFile?.nextSerial(now: now) ?? UInt32(clamping: Int64(now.timeIntervalSince1970))
+        let serial = try await ledger?.nextSerial(now: now) ?? UInt32(clamping: Int64(now.timeIntervalSince1970))
         let content = try await desiredRecords(serial: serial)
         let zone = try SignedZone(apex: apex, records: content, keys: keys, policy: policy, now: now)
-        try serialFile?.write(zone.serial)
         self.zone = zone
         self.position = position
+        try await ledger?.recordPublished(serial: zone.serial, position: position)
         logger.info("zone signed from scratch", metadata: ["names": "\(zone.nameCount)", "serial": "\(zone.serial)"])
         await sink?.publish(zone, diff: nil)
         return zone
@@ -99,6 +106,7 @@ public actor ZonePublisher {
             guard batch.through > position else { break }
             if let diff = try await apply(devices: batch.eids, now: now) { diffs.append(diff) }
             position = batch.through
+            if let zone { try await ledger?.recordPublished(serial: zone.serial, position: position) }
         }
         return diffs
     }
@@ -145,7 +153,7 @@ public actor ZonePublisher {
         guard var zone, !change.removals.isEmpty || !change.additions.isEmpty else { return nil }
         let diff = try zone.apply(change, now: now)
         guard !diff.isEmpty else { return nil }
-        try serialFile?.write(zone.serial)
+        try await ledger?.recordPublished(serial: zone.serial, position: position)
         self.zone = zone
         await sink?.publish(zone, diff: diff)
         return diff
@@ -157,7 +165,7 @@ public actor ZonePublisher {
         guard var zone else { return nil }
         let diff = try zone.refresh(now: now)
         guard !diff.isEmpty else { return nil }
-        try serialFile?.write(zone.serial)
+        try await ledger?.recordPublished(serial: zone.serial, position: position)
         self.zone = zone
         await sink?.publish(zone, diff: diff)
         return diff

@@ -8,7 +8,7 @@ public import Foundation
 
 /// The last SOA serial the registry published, kept in a small file so the serial only moves forward across
 /// restarts (secondaries ignore a zone whose serial went back, RFC 1982).
-public struct ZoneSerialFile: Sendable {
+public struct ZoneSerialFile: ZoneSerialLedger {
     public let url: URL
 
     public init(url: URL) {
@@ -45,10 +45,11 @@ public struct ZoneSerialFile: Sendable {
     /// The serial for a zone built from scratch now: after every serial published before, and at least the
     /// current Unix time, so a lost serial file still moves forward.
     public func nextSerial(now: Date = Date()) throws -> UInt32 {
-        let clock = UInt32(clamping: Int64(now.timeIntervalSince1970))
-        guard let last = try read() else { return clock }
-        let next = last &+ 1
-        // RFC 1982: `clock` is ahead of `last` when the distance is in (0, 2^31).
-        return clock &- last > 0 && clock &- last < 1 << 31 ? clock : next
+        Self.serial(after: try read(), now: now)
+    }
+
+    /// Writes `serial` when it is not already the stored one (one process signs, so the position needs no record).
+    public func recordPublished(serial: UInt32, position: Int64) throws {
+        if try read() != serial { try write(serial) }
     }
 }

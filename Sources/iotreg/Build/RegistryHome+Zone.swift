@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import PKI
 import RegistryCore
+import RegistryStorePostgres
 import RegistryZone
 import SwiftASN1
 import X509
@@ -35,7 +36,8 @@ extension RegistryHome {
             apex: try DNSName(zone.hasSuffix(".") ? zone : zone + "."), revocationBound: revocationBound)
     }
 
-    /// A publisher that derives the zone from `store` and signs it with the registry's keys.
+    /// A publisher that derives the zone from `store` and signs it with the registry's keys; with `persistSerial`
+    /// the last serial is kept in `zone.serial`, or in the database when nodes share a PostgreSQL.
     func zonePublisher(
         store: any RegistryStore, pki: RegistryPKI, zone: String, keys: ZoneKeys, sink: (any ZoneSink)?,
         persistSerial: Bool = true, revocationBound: UInt32 = 300, logger: Logger
@@ -46,7 +48,12 @@ extension RegistryHome {
         return ZonePublisher(
             records: ZoneRecords(configuration: try zoneConfiguration(zone: zone, revocationBound: revocationBound)),
             facts: facts, keys: keys,
-            serialFile: persistSerial ? zoneSerialFile : nil, sink: sink, logger: logger)
+            ledger: persistSerial ? Self.ledger(for: store) ?? zoneSerialFile as any ZoneSerialLedger : nil, sink: sink, logger: logger)
+    }
+
+    /// The shared serial ledger when `store` is shared by several nodes.
+    static func ledger(for store: any RegistryStore) -> DatabaseZoneLedger? {
+        (store as? PostgresRegistryStore).map(DatabaseZoneLedger.init)
     }
 
     static func der(_ certificate: Certificate) throws -> [UInt8] {

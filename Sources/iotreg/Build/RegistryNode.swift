@@ -11,6 +11,7 @@ import Prometheus
 import RegistryAPI
 import RegistryCore
 import RegistryProvisioning
+import RegistryStorePostgres
 import RegistryZone
 import ServiceLifecycle
 import Synchronization
@@ -38,6 +39,10 @@ final class RegistryNode: Sendable {
         var payloadResolver: (host: String, port: Int) = ("127.0.0.1", 853)
         var wifi: (ssid: String, passphrase: String)?
         var database: String?
+        /// How long a bulk job may go without progress before this node takes it over (its node died).
+        var jobTakeoverAfter: TimeInterval = 15
+        /// Bulk job items per transaction.
+        var jobBatchSize = 1000
         var bootstrapMetrics = true
         var announce = true
     }
@@ -47,7 +52,8 @@ final class RegistryNode: Sendable {
     let pki: RegistryPKI
     let zonePublisher: ZonePublisher
     let payloadBuilder: PayloadBuilder
-    let dnsServer: DNSServer?
+    /// Signer or standby for the zone (with PostgreSQL one node signs; any other takes over when it dies).
+    let signerRole: ZoneSignerRole
     let eppServer: EPPServer?
     /// The REST application and every background service (transfer sweeper, zone follower, payload builder, EST).
     let services: [any Service]
@@ -55,7 +61,7 @@ final class RegistryNode: Sendable {
 
     private init(
         home: RegistryHome, registry: Registry, pki: RegistryPKI, zonePublisher: ZonePublisher,
-        payloadBuilder: PayloadBuilder, dnsServer: DNSServer?, eppServer: EPPServer?, services: [any Service],
+        payloadBuilder: PayloadBuilder, signerRole: ZoneSignerRole, eppServer: EPPServer?, services: [any Service],
         dnsPorts: (udp: Int?, tls: Int?)
     ) {
         self.home = home
@@ -63,7 +69,7 @@ final class RegistryNode: Sendable {
         self.pki = pki
         self.zonePublisher = zonePublisher
         self.payloadBuilder = payloadBuilder
-        self.dnsServer = dnsServer
+        self.signerRole = signerRole
         self.eppServer = eppServer
         self.services = services
         self.dnsPorts = dnsPorts
@@ -87,7 +93,8 @@ final class RegistryNode: Sendable {
         let settings = try home.settings()
         let store = try await home.openStore(databaseURL: options.database ?? settings.database)
         let configuration = RegistryConfiguration(
-            transferPolicy: options.transferWindow > 0 ? .window(seconds: options.transferWindow) : .immediate)
+            transferPolicy: options.transferWindow > 0 ? .window(seconds: options.transferWindow) : .immediate,
+            jobBatchSize: options.jobBatchSize)
         let http = options.http
         if !home.hasCA {
             try home.createCA(
@@ -99,17 +106,26 @@ final class RegistryNode: Sendable {
         let zonePublisher = try home.zonePublisher(
             store: store, pki: pki, zone: settings.zone, keys: try home.zoneKeys(create: true), sink: nil,
             revocationBound: options.revocationBound, logger: logger)
-        let zone = try await zonePublisher.rebuild()
-        logger.info("zone \(zone.apex) signed: \(zone.nameCount) names, serial \(zone.serial)")
         let scheduler = JobScheduler(registry: registry, logger: logger)
         try await scheduler.resumeUnfinished()
 
         let prometheus = PrometheusCollectorRegistry()
         if options.bootstrapMetrics { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus)) }
 
-        let (dnsServer, dnsPorts) = try await Serve.startDNS(
-            dns: options.dns, dot: options.dot, zone: zone, publisher: zonePublisher, home: home,
-            notify: options.notify, allowTransfer: options.allowTransfer, announce: options.announce, logger: logger)
+        let postgres = store as? PostgresRegistryStore
+        let lease: any SignerLease =
+            postgres.map { PostgresAdvisoryLock(url: $0.url, name: "dns-signer") } ?? SoleSignerLease()
+        let signerRole = ZoneSignerRole(lease: lease, publisher: zonePublisher, logger: logger) { zone in
+            try await Serve.startDNS(
+                dns: options.dns, dot: options.dot, zone: zone, publisher: zonePublisher, home: home,
+                notify: options.notify, allowTransfer: options.allowTransfer, announce: options.announce,
+                logger: logger)
+        }
+        if try await !signerRole.tryToSign() {
+            logger.info("another node signs and serves the zone; this one stands by to take over")
+        }
+        let dnsPorts = await signerRole.ports
+        let ledger = RegistryHome.ledger(for: store)
         guard !http.isOff else { throw CLIError("nothing to serve: --http off") }
         let resolver =
             options.dot.isOff ? options.payloadResolver : (options.dot.host, dnsPorts.tls ?? options.dot.port)
@@ -118,7 +134,11 @@ final class RegistryNode: Sendable {
             settings: try home.payloadSettings(
                 zone: settings.zone, dotHost: resolver.0, dotPort: resolver.1,
                 wifi: options.wifi.map { ($0.ssid, $0.passphrase) }),
-            logger: logger, publishedThrough: { await zonePublisher.position })
+            logger: logger,
+            publishedThrough: {
+                if let ledger { return await ledger.publishedThrough() }
+                return await zonePublisher.position
+            })
         let webhooks = WebhookSigner(key: try home.operatorSecret(create: false).derivedKey(purpose: "webhooks"))
         let notifier = WebhookNotifier(
             registry: registry, signer: webhooks, transport: HTTPWebhookTransport(), logger: logger)
@@ -132,7 +152,8 @@ final class RegistryNode: Sendable {
         // Payloads name the EST listener; with a system-chosen port it is known only once bound, so payloads wait.
         let estBound = Mutex(est.isOff)
         var background: [any Service] = [
-            TransferSweeper(registry: registry, logger: logger), ZoneFollower(publisher: zonePublisher, logger: logger),
+            TransferSweeper(registry: registry, logger: logger), ZoneFollower(role: signerRole, logger: logger),
+            JobAdopter(scheduler: scheduler, stall: options.jobTakeoverAfter, logger: logger),
             OutboxFollower(name: "payload builder", logger: logger) {
                 guard estBound.withLock({ $0 }) else { return }
                 _ = try await payloadBuilder.catchUp()
@@ -182,12 +203,13 @@ final class RegistryNode: Sendable {
         let eppServer = try await Serve.startEPP(on: options.epp, registry: registry, home: home, logger: logger)
         return RegistryNode(
             home: home, registry: registry, pki: pki, zonePublisher: zonePublisher, payloadBuilder: payloadBuilder,
-            dnsServer: dnsServer, eppServer: eppServer, services: [app], dnsPorts: dnsPorts)
+            signerRole: signerRole, eppServer: eppServer, services: [app], dnsPorts: dnsPorts)
     }
 
-    /// Stops the listeners this node started itself (the services stop with their service group).
+    /// Stops the listeners this node started itself (the services stop with their service group) and hands the
+    /// zone signer's lease on at once.
     func stopListeners() async {
         try? await eppServer?.stop()
-        await dnsServer?.stop()
+        await signerRole.stepDown(release: true)
     }
 }

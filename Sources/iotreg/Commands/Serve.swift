@@ -84,6 +84,15 @@ struct Serve: AsyncParsableCommand {
                 + "`iotreg zone secondary` prints is always accepted).", valueName: "ip"))
     var allowTransfer: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a bulk job may go without progress before this node takes it over (nodes sharing PostgreSQL).",
+            valueName: "seconds"))
+    var jobTakeoverAfter: Double = 15
+
+    @Option(help: ArgumentHelp("Bulk job items per transaction (smaller: shorter locks, more commits).", valueName: "n"))
+    var jobBatch: Int = 1000
+
     func run() async throws {
         var logger = Logger(label: "iotreg")
         logger.logLevel = .info
@@ -91,7 +100,8 @@ struct Serve: AsyncParsableCommand {
             home: RegistryHome(path: options.data),
             options: .init(
                 http: http, dns: dns, dot: dot, epp: epp, est: est, estURL: estURL, transferWindow: transferWindow,
-                notify: notify, allowTransfer: allowTransfer, database: options.database),
+                notify: notify, allowTransfer: allowTransfer, database: options.database,
+                jobTakeoverAfter: jobTakeoverAfter, jobBatchSize: max(1, jobBatch)),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(
@@ -138,6 +148,26 @@ struct OutboxFollower: Service {
                     try await step()
                 } catch {
                     logger.error("\(name): \(error); retrying")
+                }
+            }
+        }
+    }
+}
+
+/// Every two seconds, takes over bulk jobs that nobody has advanced for a while (their node died).
+struct JobAdopter: Service {
+    let scheduler: JobScheduler
+    let stall: TimeInterval
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(2))
+                do {
+                    try await scheduler.adoptStalled(after: stall)
+                } catch {
+                    logger.error("looking for stalled jobs failed: \(error)")
                 }
             }
         }

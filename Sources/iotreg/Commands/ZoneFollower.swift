@@ -4,20 +4,33 @@ import Logging
 import RegistryZone
 import ServiceLifecycle
 
-/// Keeps the served zone on the database: applies new outbox events ten times a second, re-signs signatures
-/// nearing expiry every hour, and compares the whole zone with the database every ten minutes.
+/// Keeps the served zone on the database while this node is the signer: applies new outbox events ten times a
+/// second, re-signs signatures nearing expiry every hour, and compares the whole zone with the database every ten
+/// minutes. While another node signs, it asks for the signer's lease every second and takes over when it is free.
 struct ZoneFollower: Service {
-    let publisher: ZonePublisher
+    let role: ZoneSignerRole
     let logger: Logger
 
     func run() async throws {
+        let publisher = role.publisher
         try await cancelWhenGracefulShutdown {
             var lastRefresh = Date()
             var lastCheck = Date()
             var lastServices = Date.distantPast
+            var lastLease = Date()
             while !Task.isCancelled {
                 try await Task.sleep(for: .milliseconds(100))
                 do {
+                    if Date().timeIntervalSince(lastLease) >= 1 {
+                        lastLease = Date()
+                        if await role.isSigner {
+                            guard await role.confirm() else { continue }
+                        } else if try await role.tryToSign() {
+                            lastRefresh = Date()
+                            lastCheck = Date()
+                        }
+                    }
+                    guard await role.isSigner else { continue }
                     for diff in try await publisher.catchUp() {
                         logger.debug("zone serial \(diff.newSerial): -\(diff.removed.count) +\(diff.added.count)")
                     }
