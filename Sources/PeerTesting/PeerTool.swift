@@ -65,40 +65,49 @@ public enum PeerTool {
         timeout: TimeInterval = 120
     ) throws -> Result {
         guard let executable = tool.hasPrefix("/") ? tool : path(of: tool) else { throw MissingTool(tool: tool) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        let inPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = inPipe
-        try process.run()
-        if let stdin { inPipe.fileHandleForWriting.write(stdin) }
-        try? inPipe.fileHandleForWriting.close()
-        // Read both pipes concurrently so a chatty tool never blocks on a full pipe.
+        // `env -C` (GNU coreutils) changes directory in the child; posix_spawn's chdir action is not exported.
+        let (program, argv) =
+            currentDirectory.map { ("/usr/bin/env", ["-C", $0.path, executable] + arguments) }
+            ?? (executable, arguments)
+        let (inRead, inWrite) = try PeerProcess.pipe()
+        let (outRead, outWrite) = try PeerProcess.pipe()
+        let (errRead, errWrite) = try PeerProcess.pipe()
+        let process: PeerProcess
+        do {
+            process = try PeerProcess(
+                spawning: program, argv, stdin: inRead, stdout: outWrite, stderr: errWrite, reader: nil)
+        } catch {
+            [inRead, inWrite, outRead, outWrite, errRead, errWrite].forEach { close($0) }
+            throw error
+        }
+        [inRead, outWrite, errWrite].forEach { close($0) }
+        // Feed stdin and read both pipes concurrently, so a chatty tool never blocks on a full pipe.
         let group = DispatchGroup()
         nonisolated(unsafe) var outData = Data()
         nonisolated(unsafe) var errData = Data()
         group.enter()
         DispatchQueue.global().async {
-            outData = readAll(outPipe.fileHandleForReading)
+            if let stdin { writeAll(stdin, to: inWrite) }
+            close(inWrite)
             group.leave()
         }
         group.enter()
         DispatchQueue.global().async {
-            errData = readAll(errPipe.fileHandleForReading)
+            outData = readAll(outRead)
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            errData = readAll(errRead)
             group.leave()
         }
         if group.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
+            process.send(SIGKILL)
             group.wait()
         }
-        process.waitUntilExit()
+        let status = process.waitUntilExit()
         return Result(
-            status: process.terminationStatus,
+            status: status,
             stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self)
         )
@@ -145,16 +154,34 @@ public enum PeerTool {
 
 /// Reads a pipe to its end, retrying reads a signal interrupted (EINTR): Foundation's `readDataToEndOfFile()` traps
 /// on EINTR, and tests that start and kill servers make SIGCHLD arrive at any moment.
-func readAll(_ handle: FileHandle) -> Data {
+/// Reads a descriptor to its end, then closes it.
+func readAll(_ fd: Int32) -> Data {
+    defer { close(fd) }
     var data = Data()
     var buffer = [UInt8](repeating: 0, count: 65536)
-    let fd = handle.fileDescriptor
     while true {
         let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count > 0 {
             data.append(contentsOf: buffer[0..<count])
         } else if count == 0 || errno != EINTR {
             return data
+        }
+    }
+}
+
+/// Writes all of `data` to a descriptor (a child's stdin), giving up when the child stops reading.
+func writeAll(_ data: Data, to fd: Int32) {
+    data.withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
         }
     }
 }
@@ -240,22 +267,5 @@ extension PeerTool {
         try unboundConfiguration(directory: directory, ds: ds, stubPort: port).write(
             to: conf, atomically: true, encoding: .utf8)
         return try await runDetached("unbound-host", ["-C", conf.path, "-v", "-t", type, name], timeout: 60).output
-    }
-}
-
-extension Process {
-    /// Stops a peer daemon (or a server under test) and the processes it forked (NSD forks its servers), never
-    /// waiting unboundedly: SIGTERM to all, up to 3 s of grace, then SIGKILL.
-    ///
-    /// Why not `terminate()` and `waitUntilExit()`: Foundation's wait spins the calling thread's run loop, which on
-    /// a Swift concurrency thread can spin forever at full CPU when it misses the child's exit.
-    public func stopPeer() async {
-        guard isRunning else { return }
-        let pid = processIdentifier
-        let children = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
-            .split(separator: " ").compactMap { Int32($0) }
-        for p in [pid] + children { kill(p, SIGTERM) }
-        for _ in 0..<30 where isRunning { try? await Task.sleep(for: .milliseconds(100)) }
-        for p in [pid] + children { kill(p, SIGKILL) }
     }
 }

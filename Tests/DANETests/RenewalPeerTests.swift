@@ -81,22 +81,11 @@ import X509
         ] {
             try text.write(to: dir.appendingPathComponent(file), atomically: true, encoding: .utf8)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(PeerTool.path(of: "python3")))
-        process.arguments = [dir.appendingPathComponent("est.py").path, dir.path, device.eid]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
+        let process = try PeerProcess(
+            executable: try #require(PeerTool.path(of: "python3")),
+            arguments: [dir.appendingPathComponent("est.py").path, dir.path, device.eid], standardOutput: .pipe)
         // The first line is the port it bound.
-        let portLine = await Task.detached { () -> String in
-            var text = ""
-            while !text.contains("\n") {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }.value
+        let portLine = await process.firstLine()
         let port = try #require(Int(portLine.trimmingCharacters(in: .whitespacesAndNewlines)))
 
         let agent = try DeviceAgent(

@@ -82,12 +82,9 @@ import Testing
             "unbound.conf",
             try PeerTool.unboundConfiguration(
                 directory: h.dir, ds: TestZone.ds(zone), stubPort: h.ports.udp ?? 0, listenPort: port))
-        let unbound = Process()
-        unbound.executableURL = URL(fileURLWithPath: try #require(PeerTool.path(of: "unbound")))
-        unbound.arguments = ["-d", "-c", conf]
-        unbound.standardOutput = FileHandle.nullDevice
-        unbound.standardError = FileHandle.nullDevice
-        try unbound.run()
+        let unbound = try PeerProcess(
+            executable: URL(fileURLWithPath: try #require(PeerTool.path(of: "unbound"))).path,
+            arguments: ["-d", "-c", conf])
         defer { if unbound.isRunning { Task { await unbound.stopPeer() } } }
         func ask(_ name: DNSName, _ type: String) async throws -> String {
             try await PeerTool.runDetached(

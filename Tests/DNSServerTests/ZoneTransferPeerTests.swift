@@ -89,12 +89,9 @@ import Testing
         defer { Task { await h.stop() } }
         let d = h.dir.path
         let conf = try h.write("\(tool).conf", config(port, h.ports.tcp ?? 0, d))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(PeerTool.path(of: tool)))
-        process.arguments = arguments(conf)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try PeerProcess(
+            executable: URL(fileURLWithPath: try #require(PeerTool.path(of: tool))).path,
+            arguments: arguments(conf))
         defer { if process.isRunning { Task { await process.stopPeer() } } }
 
         func ask(_ name: String, _ type: String) async throws -> String {

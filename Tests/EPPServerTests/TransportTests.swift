@@ -132,7 +132,7 @@ import Testing
             var send = [Self.login(live)]
             for n in 0..<5 { send.append(["body": check.replacingOccurrences(of: "CHECK-N", with: "CHECK-\(n)")]) }
             let (frames, _) = try await run(live, send: send, expect: 6)
-            #expect(frames.count == 7)
+            try #require(frames.count == 7, "the raw client got \(frames.count) frames")
             #expect(frames.first?.contains("<greeting>") == true)
             #expect(frames.dropFirst().map { Self.code($0) } == [1000, 1000, 1000, 1000, 1000, 1000])
             for n in 0..<5 { #expect(frames[n + 2].contains("<clTRID>CHECK-\(n)</clTRID>")) }

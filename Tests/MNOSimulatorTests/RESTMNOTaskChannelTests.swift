@@ -64,27 +64,17 @@ import Testing
         """
 
     /// Starts the stand-in on a free loopback port; it stops by itself after 60 s.
-    static func startServer() throws -> (Process, Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(PeerTool.path(of: "python3")))
-        process.arguments = ["-c", server]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        var line: [UInt8] = []
-        while !line.contains(0x0A) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    static func startServer() async throws -> (PeerProcess, Int) {
+        let process = try PeerProcess(
+            executable: try #require(PeerTool.path(of: "python3")), arguments: ["-c", server], standardOutput: .pipe)
+        let port = Int(await process.firstLine().trimmingCharacters(in: .whitespacesAndNewlines))
         return (process, try #require(port))
     }
 
     @Test(.enabled(if: PeerTool.isAvailable("python3")))
     func speaksTheContract() async throws {
-        let (process, port) = try Self.startServer()
-        defer { process.terminate() }
+        let (process, port) = try await Self.startServer()
+        defer { process.abandon() }
         let base = try #require(URL(string: "http://127.0.0.1:\(port)/api/"))
         let channel = RESTMNOTaskChannel(baseURL: base, token: "mno-token", maxConnections: 4)
         let page = try await channel.fetchTasks(limit: 5, wait: 1)

@@ -9,22 +9,17 @@ import Testing
     static let binary = PeerTool.packageRoot().appendingPathComponent(".build/debug/iotreg")
 
     final class Server {
-        let process = Process()
+        let process: PeerProcess
         init(data: URL, port: Int) throws {
-            process.executableURL = CrashRecoveryTests.binary
-            process.arguments = ["serve", "--data", data.path, "--http", "127.0.0.1:\(port)", "--dns", "off"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            process = try PeerProcess(
+                executable: CrashRecoveryTests.binary.path,
+                arguments: ["serve", "--data", data.path, "--http", "127.0.0.1:\(port)", "--dns", "off"])
         }
         /// SIGKILL, then waits (bounded) until the process is gone.
-        func kill9() async {
-            kill(process.processIdentifier, SIGKILL)
-            for _ in 0..<50 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
-        }
+        func kill9() async { await process.kill9() }
         func stop() async { await process.stopPeer() }
         /// For `defer`, which cannot wait: SIGKILL without waiting (the test's last line stops it properly).
-        func abandon() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func abandon() { process.abandon() }
     }
 
     static func freePort() throws -> Int {

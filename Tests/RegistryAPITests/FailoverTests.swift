@@ -10,7 +10,10 @@ import Testing
 ///
 /// `IOTREG_FAILOVER_DEVICES` sets the fleet (default 1,000; `bench/failover.sh` runs 100,000).
 @Suite(.serialized) struct FailoverTests {
-    static let binary = PeerTool.packageRoot().appendingPathComponent(".build/debug/iotreg")
+    /// The debug build, or `IOTREG_BINARY` (`bench/failover.sh` measures the release build).
+    static let binary =
+        ProcessInfo.processInfo.environment["IOTREG_BINARY"].map { URL(fileURLWithPath: $0) }
+        ?? PeerTool.packageRoot().appendingPathComponent(".build/debug/iotreg")
     static let zone = "iotregistry.test."
     static var fleet: Int { Int(ProcessInfo.processInfo.environment["IOTREG_FAILOVER_DEVICES"] ?? "") ?? 1_000 }
     static var canRun: Bool {
@@ -26,7 +29,7 @@ import Testing
         let http: Int
         let dns: Int
         let database: String?
-        var process = Process()
+        var process: PeerProcess?
         let log: URL
 
         init(data: URL, database: String?, name: String) throws {
@@ -40,30 +43,19 @@ import Testing
         var base: URL { URL(string: "http://127.0.0.1:\(http)")! }
 
         func start() throws {
-            process = Process()
-            process.executableURL = FailoverTests.binary
             var arguments = [
                 "serve", "--data", data.path, "--http", "127.0.0.1:\(http)", "--dns", "127.0.0.1:\(dns)",
                 "--allow-transfer", "127.0.0.1", "--job-batch", "50", "--job-takeover-after", "3",
             ]
             if let database { arguments += ["--database", database] }
-            process.arguments = arguments
-            if !FileManager.default.fileExists(atPath: log.path) {
-                FileManager.default.createFile(atPath: log.path, contents: nil)
-            }
-            let handle = try FileHandle(forWritingTo: log)
-            handle.seekToEndOfFile()
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
+            process = try PeerProcess(
+                executable: FailoverTests.binary.path, arguments: arguments, standardOutput: .file(log),
+                standardError: .file(log))
         }
 
-        func kill9() async {
-            kill(process.processIdentifier, SIGKILL)
-            for _ in 0..<50 where process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
-        }
-
-        func abandon() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func kill9() async { await process?.kill9() }
+        func stop() async { await process?.stopPeer() }
+        func abandon() { process?.abandon() }
 
         /// The SOA serial this node serves, nil when it serves no DNS (a standby, or dead).
         func soaSerial() -> UInt32? {
@@ -120,7 +112,9 @@ import Testing
         defer {
             if ProcessInfo.processInfo.environment["IOTREG_FAILOVER_KEEP"] == nil {
                 try? FileManager.default.removeItem(at: directory)
-            } else { print("kept \(directory.path)") }
+            } else {
+                print("kept \(directory.path)")
+            }
         }
         let first = try Node(data: directory.appendingPathComponent("node-a"), database: url, name: "node-a")
         try first.start()
@@ -167,7 +161,9 @@ import Testing
         }
         let serialBeforeKill = try #require(first.soaSerial(), "the first node should sign and serve the zone")
         await first.kill9()
-        print("killed the signer node at \(processedAtKill) of \(eids.count) items, \(ContinuousClock.now - submitted) after submission")
+        print(
+            "killed the signer node at \(processedAtKill) of \(eids.count) items, \(ContinuousClock.now - submitted) after submission"
+        )
         #expect(processedAtKill > 0, "the transfer made no progress before the kill")
         #expect(processedAtKill < eids.count, "the transfer finished before the kill; make the fleet larger")
         let killed = ContinuousClock.now
@@ -175,6 +171,17 @@ import Testing
         let survivor: Node
         if let second {
             survivor = second
+            // The standby takes the signer's lease as soon as PostgreSQL ends the dead node's session.
+            var took = false
+            for _ in 0..<300 {
+                if let serial = second.soaSerial(), Int32(bitPattern: serial &- serialBeforeKill) > 0 {
+                    took = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(took, "the standby did not take over the zone\n\(second.logText().suffix(2000))")
+            print("the standby served the zone \(ContinuousClock.now - killed) after the kill (bound: 5 s)")
         } else {
             try first.start()
             try await CrashRecoveryTests.waitForHealth(first.base)
@@ -195,8 +202,11 @@ import Testing
         #expect(final["failed"] as? Int == 0)
 
         // Every device is under exactly one ASP, the gaining one; one completion each in the audit log and outbox.
-        #expect(try database.scalar("SELECT asp_id || ':' || count(*) FROM devices GROUP BY asp_id") == "\(cast.gainingID):\(eids.count)")
-        #expect(try database.scalar("SELECT count(*) FROM audit_log WHERE action = 'transfer.complete'") == "\(eids.count)")
+        #expect(
+            try database.scalar("SELECT asp_id || ':' || count(*) FROM devices GROUP BY asp_id")
+                == "\(cast.gainingID):\(eids.count)")
+        #expect(
+            try database.scalar("SELECT count(*) FROM audit_log WHERE action = 'transfer.complete'") == "\(eids.count)")
         #expect(try database.scalar("SELECT count(*) FROM outbox WHERE kind = 'transfer.completed'") == "\(eids.count)")
         var verifyArguments = ["audit", "verify", "--data", survivor.data.path]
         if let url { verifyArguments += ["--database", url] }
@@ -224,12 +234,13 @@ import Testing
         print("the survivor served the whole zone \(ContinuousClock.now - killed) after the kill")
         #expect(
             served == expected,
-            "served \(served.count) CERT names, the database \(expected.count), \(served.symmetricDifference(expected).count) differ\n\(survivor.logText().suffix(3000))")
+            "served \(served.count) CERT names, the database \(expected.count), \(served.symmetricDifference(expected).count) differ\n\(survivor.logText().suffix(3000))"
+        )
         let zoneFile = directory.appendingPathComponent("axfr.zone")
         try axfr.write(to: zoneFile, atomically: true, encoding: .utf8)
         let verifyZone = try PeerTool.run("ldns-verify-zone", [zoneFile.path], timeout: 300)
         #expect(verifyZone.status == 0, "\(verifyZone.output.suffix(2000))")
-        await survivor.process.stopPeer()
+        await survivor.stop()
     }
 
     /// The owner names of the records of `type` in a master-file text (dig's AXFR output).
@@ -278,7 +289,9 @@ import Testing
             let path = "v1/jobs/\(try #require(job["id"] as? String))"
             var done: [String: Any] = [:]
             for _ in 0..<6000 {
-                done = try await CrashRecoveryTests.call("GET", node.base.appendingPathComponent(path), token: losing.token).1
+                done = try await CrashRecoveryTests.call(
+                    "GET", node.base.appendingPathComponent(path), token: losing.token
+                ).1
                 if done["status"] as? String == "completed" { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -287,23 +300,21 @@ import Testing
 
         let eidFile = directory.appendingPathComponent("eids.txt")
         try eids.joined(separator: "\n").write(to: eidFile, atomically: true, encoding: .utf8)
-        let simulator = Process()
-        simulator.executableURL = binary
-        simulator.arguments = [
-            "mno", "simulate", "--url", node.base.absoluteString, "--token", mno.token, "--fleet",
-            directory.appendingPathComponent("esims").path, "--root",
-            node.data.appendingPathComponent("ca/root.pem").path, "--eids", eidFile.path, "--concurrency", "64",
-        ]
-        simulator.standardOutput = FileHandle.nullDevice
-        simulator.standardError = FileHandle.nullDevice
-        try simulator.run()
-        defer { if simulator.isRunning { kill(simulator.processIdentifier, SIGKILL) } }
+        let simulator = try PeerProcess(
+            executable: binary.path,
+            arguments: [
+                "mno", "simulate", "--url", node.base.absoluteString, "--token", mno.token, "--fleet",
+                directory.appendingPathComponent("esims").path, "--root",
+                node.data.appendingPathComponent("ca/root.pem").path, "--eids", eidFile.path, "--concurrency", "64",
+            ])
+        defer { simulator.abandon() }
         var active = 0
         var quiet = 0
         while active < count && quiet < 600 {
             try await Task.sleep(for: .milliseconds(200))
             // Active as soon as the job ran; published once the eSIM's key is certified.
-            let now = Int(try database.scalar("SELECT count(DISTINCT eid) FROM certificates WHERE status = 'good'")) ?? 0
+            let now =
+                Int(try database.scalar("SELECT count(DISTINCT eid) FROM certificates WHERE status = 'good'")) ?? 0
             quiet = now == active ? quiet + 1 : 0
             active = now
         }

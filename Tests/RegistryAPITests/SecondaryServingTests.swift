@@ -32,15 +32,12 @@ import Testing
         let (httpPort, dnsPort, nsdPort) = (
             try CrashRecoveryTests.freePort(), try CrashRecoveryTests.freePort(), try CrashRecoveryTests.freePort()
         )
-        let serve = Process()
-        serve.executableURL = CrashRecoveryTests.binary
-        serve.arguments = [
-            "serve", "--data", data.path, "--http", "127.0.0.1:\(httpPort)", "--dns", "127.0.0.1:\(dnsPort)",
-            "--notify", "127.0.0.1:\(nsdPort)",
-        ]
-        serve.standardOutput = FileHandle.nullDevice
-        serve.standardError = FileHandle.nullDevice
-        try serve.run()
+        let serve = try PeerProcess(
+            executable: CrashRecoveryTests.binary.path,
+            arguments: [
+                "serve", "--data", data.path, "--http", "127.0.0.1:\(httpPort)", "--dns", "127.0.0.1:\(dnsPort)",
+                "--notify", "127.0.0.1:\(nsdPort)",
+            ])
         let base = URL(string: "http://127.0.0.1:\(httpPort)")!
         var peers = [serve]
         do {
@@ -53,7 +50,7 @@ import Testing
     }
 
     func run(
-        base: URL, data: URL, directory: URL, ports: (dns: Int, nsd: Int), started: (Process) -> Void
+        base: URL, data: URL, directory: URL, ports: (dns: Int, nsd: Int), started: (PeerProcess) -> Void
     ) async throws {
         let (d, dnsPort, nsdPort) = (directory.path, ports.dns, ports.nsd)
         try await CrashRecoveryTests.waitForHealth(base)
@@ -68,12 +65,9 @@ import Testing
         let conf = directory.appendingPathComponent("nsd.conf")
         try (PeerTool.nsdServerSection(port: nsdPort, directory: d) + secondary.stdout).write(
             to: conf, atomically: true, encoding: .utf8)
-        let nsd = Process()
-        nsd.executableURL = URL(fileURLWithPath: try #require(PeerTool.path(of: "nsd")))
-        nsd.arguments = ["-d", "-c", conf.path]
-        nsd.standardOutput = FileHandle.nullDevice
-        nsd.standardError = FileHandle.nullDevice
-        try nsd.run()
+        let nsd = try PeerProcess(
+            executable: URL(fileURLWithPath: try #require(PeerTool.path(of: "nsd"))).path,
+            arguments: ["-d", "-c", conf.path])
         started(nsd)
         let apex = "iotregistry.test."
         let loaded = try await eventually(["@127.0.0.1", "-p", "\(nsdPort)", apex, "SOA"]) {

@@ -34,14 +34,11 @@ import Testing
         let port = try CrashRecoveryTests.freePort()
         let dnsPort = try CrashRecoveryTests.freePort()
         let base = URL(string: "http://127.0.0.1:\(port)")!
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = [
-            "serve", "--data", data.path, "--http", "127.0.0.1:\(port)", "--dns", "127.0.0.1:\(dnsPort)",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try PeerProcess(
+            executable: Self.binary.path,
+            arguments: [
+                "serve", "--data", data.path, "--http", "127.0.0.1:\(port)", "--dns", "127.0.0.1:\(dnsPort)",
+            ])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         try await CrashRecoveryTests.waitForHealth(base)
         let operatorToken = try String(contentsOf: data.appendingPathComponent("operator.token"), encoding: .utf8)

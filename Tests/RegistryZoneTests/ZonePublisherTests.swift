@@ -16,7 +16,9 @@ struct ZonePublisherTests {
         let keys: ZoneKeys
     }
 
-    func world(devices: Int = 3, ledger: (any ZoneSerialLedger)? = nil, keys: ZoneKeys = .generate()) async throws -> World {
+    func world(devices: Int = 3, ledger: (any ZoneSerialLedger)? = nil, keys: ZoneKeys = .generate()) async throws
+        -> World
+    {
         let h = try ZoneFixtures.hierarchy()
         let ca = try #require(h.issuing["default"])
         let facts = InMemoryZoneFacts(

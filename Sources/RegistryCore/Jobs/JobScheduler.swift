@@ -71,7 +71,9 @@ public actor JobScheduler {
             do {
                 try await registry.runJob(id: id)
             } catch {
-                logger.error("job failed; it is taken up again once it has stalled (adoptStalled) or at the next start", metadata: ["job": "\(id)", "error": "\(error)"])
+                logger.error(
+                    "job failed; it is taken up again once it has stalled (adoptStalled) or at the next start",
+                    metadata: ["job": "\(id)", "error": "\(error)"])
             }
         }
         running = false

@@ -27,7 +27,8 @@ public actor ZonePublisher {
 
     public init(
         records: ZoneRecords, facts: any ZoneFacts, keys: ZoneKeys, policy: SigningPolicy = SigningPolicy(),
-        ledger: (any ZoneSerialLedger)? = nil, sink: (any ZoneSink)? = nil, logger: Logger = Logger(label: "iotreg.zone")
+        ledger: (any ZoneSerialLedger)? = nil, sink: (any ZoneSink)? = nil,
+        logger: Logger = Logger(label: "iotreg.zone")
     ) {
         self.records = records
         self.facts = facts

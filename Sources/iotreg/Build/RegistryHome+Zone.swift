@@ -48,7 +48,8 @@ extension RegistryHome {
         return ZonePublisher(
             records: ZoneRecords(configuration: try zoneConfiguration(zone: zone, revocationBound: revocationBound)),
             facts: facts, keys: keys,
-            ledger: persistSerial ? Self.ledger(for: store) ?? zoneSerialFile as any ZoneSerialLedger : nil, sink: sink, logger: logger)
+            ledger: persistSerial ? Self.ledger(for: store) ?? zoneSerialFile as any ZoneSerialLedger : nil, sink: sink,
+            logger: logger)
     }
 
     /// The shared serial ledger when `store` is shared by several nodes.

@@ -90,7 +90,8 @@ struct Serve: AsyncParsableCommand {
             valueName: "seconds"))
     var jobTakeoverAfter: Double = 15
 
-    @Option(help: ArgumentHelp("Bulk job items per transaction (smaller: shorter locks, more commits).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp("Bulk job items per transaction (smaller: shorter locks, more commits).", valueName: "n"))
     var jobBatch: Int = 1000
 
     func run() async throws {

@@ -18,8 +18,12 @@ extension ZoneCommand {
         @Option(help: "The secondary's software: nsd or knot.")
         var software: Software = .nsd
 
-        @Option(help: "The registry's DNS address as the secondary reaches it (iotreg serve --dns).")
-        var primary: ListenAddress = ListenAddress(argument: "127.0.0.1:5353")!
+        @Option(
+            help: ArgumentHelp(
+                "The registry's DNS address as the secondary reaches it (iotreg serve --dns); repeat it for every "
+                    + "node over a shared PostgreSQL: whichever holds the signer's lease serves and NOTIFYs.",
+                valueName: "ip:port"))
+        var primary: [ListenAddress] = []
 
         @Option(help: "Where the secondary keeps its copy of the zone (a file for NSD, a folder for Knot).")
         var storage: String?
@@ -30,16 +34,18 @@ extension ZoneCommand {
             let secret = Data(try home.transferKeySecret()).base64EncodedString()
             print(
                 Self.text(
-                    software: software, zone: zone.hasSuffix(".") ? zone : zone + ".", primary: primary,
+                    software: software, zone: zone.hasSuffix(".") ? zone : zone + ".",
+                    primaries: primary.isEmpty ? [ListenAddress(argument: "127.0.0.1:5353")!] : primary,
                     keyName: RegistryHome.transferKeyName, secret: secret, storage: storage),
                 terminator: "")
         }
 
         /// The configuration text; the NOTIFY source is the primary's address (NOTIFY is not TSIG-signed).
         static func text(
-            software: Software, zone: String, primary: ListenAddress, keyName: String, secret: String,
+            software: Software, zone: String, primaries: [ListenAddress], keyName: String, secret: String,
             storage: String?
         ) -> String {
+            let hosts = primaries.map(\.host).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
             switch software {
             case .nsd:
                 return """
@@ -51,8 +57,8 @@ extension ZoneCommand {
                     zone:
                       name: "\(zone)"
                       zonefile: "\(storage ?? zone + "zone")"
-                      request-xfr: \(primary.host)@\(primary.port) \(keyName)
-                      allow-notify: \(primary.host) NOKEY
+                    \(primaries.map { "  request-xfr: \($0.host)@\($0.port) \(keyName)\n" }.joined())\
+                    \(hosts.map { "  allow-notify: \($0) NOKEY\n" }.joined())
 
                     """
             case .knot:
@@ -63,17 +69,15 @@ extension ZoneCommand {
                         algorithm: hmac-sha256
                         secret: \(secret)
                     remote:
-                      - id: iotreg-primary
-                        address: \(primary.host)@\(primary.port)
-                        key: \(keyName)
+                    \(primaries.enumerated().map { "  - id: iotreg-primary-\($0.offset + 1)\n    address: \($0.element.host)@\($0.element.port)\n    key: \(keyName)\n" }.joined())\
                     acl:
                       - id: iotreg-notify
-                        address: \(primary.host)
+                        address: [\(hosts.joined(separator: ", "))]
                         action: notify
                     zone:
                       - domain: \(zone)
                         storage: "\(storage ?? "/var/lib/knot")"
-                        master: iotreg-primary
+                        master: [\(primaries.indices.map { "iotreg-primary-\($0 + 1)" }.joined(separator: ", "))]
                         acl: iotreg-notify
 
                     """
