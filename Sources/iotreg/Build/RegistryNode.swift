@@ -152,13 +152,19 @@ final class RegistryNode: Sendable {
         // Payloads name the EST listener; with a system-chosen port it is known only once bound, so payloads wait.
         let estBound = Mutex(est.isOff)
         var background: [any Service] = [
-            TransferSweeper(registry: registry, logger: logger), ZoneFollower(role: signerRole, logger: logger),
-            JobAdopter(scheduler: scheduler, stall: options.jobTakeoverAfter, logger: logger),
-            OutboxFollower(name: "payload builder", logger: logger) {
+            ZoneFollower(role: signerRole, logger: logger),
+            PeriodicStep("transfer window", every: .seconds(1), logger: logger) {
+                let approved = try await registry.approveDueTransfers()
+                if approved > 0 { logger.info("approved \(approved) transfers whose window closed") }
+            },
+            PeriodicStep("stalled jobs", every: .seconds(2), logger: logger) {
+                try await scheduler.adoptStalled(after: options.jobTakeoverAfter)
+            },
+            PeriodicStep("payload builder", every: .milliseconds(100), logger: logger) {
                 guard estBound.withLock({ $0 }) else { return }
                 _ = try await payloadBuilder.catchUp()
             },
-            OutboxFollower(name: "webhooks", logger: logger) { try await notifier.catchUp() },
+            PeriodicStep("webhooks", every: .milliseconds(100), logger: logger) { try await notifier.catchUp() },
         ]
         if !est.isOff {
             let isIP = est.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }

@@ -115,60 +115,30 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Approves pending transfers whose window has closed, every second until shutdown.
-struct TransferSweeper: Service {
-    let registry: Registry
-    let logger: Logger
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(1))
-                do {
-                    let approved = try await registry.approveDueTransfers()
-                    if approved > 0 { logger.info("approved \(approved) transfers whose window closed") }
-                } catch {
-                    logger.error("transfer sweep failed: \(error)")
-                }
-            }
-        }
-    }
-}
-
-/// Runs one outbox consumer's catch-up ten times a second until shutdown (the payload builder, the webhooks).
-struct OutboxFollower: Service {
+/// Runs one background step at a fixed interval until shutdown, logging a failed step and carrying on: outbox
+/// consumers (payload builder, webhooks) ten times a second, the transfer-window sweep every second, the adoption
+/// of stalled bulk jobs every two.
+struct PeriodicStep: Service {
     let name: String
+    let interval: Duration
     let logger: Logger
     let step: @Sendable () async throws -> Void
 
+    init(_ name: String, every interval: Duration, logger: Logger, step: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.interval = interval
+        self.logger = logger
+        self.step = step
+    }
+
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try await Task.sleep(for: .milliseconds(100))
+                try await Task.sleep(for: interval)
                 do {
                     try await step()
                 } catch {
                     logger.error("\(name): \(error); retrying")
-                }
-            }
-        }
-    }
-}
-
-/// Every two seconds, takes over bulk jobs that nobody has advanced for a while (their node died).
-struct JobAdopter: Service {
-    let scheduler: JobScheduler
-    let stall: TimeInterval
-    let logger: Logger
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(2))
-                do {
-                    try await scheduler.adoptStalled(after: stall)
-                } catch {
-                    logger.error("looking for stalled jobs failed: \(error)")
                 }
             }
         }
