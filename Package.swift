@@ -433,7 +433,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EPPTests",
-            dependencies: ["EPP", "RegistryCore", "RegistryStoreSQLite", "PeerTesting"],
+            dependencies: [
+                "EPP", "RegistryCore", "RegistryStoreSQLite", "PeerTesting", "PKI", crypto,
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -78,11 +78,14 @@ public struct EPPResponse: Sendable, Hashable {
         public var mudURL: String?
         public var createdAt: Date
         public var updatedAt: Date
+        /// The device's current certificate (DER), as REST's `GET /v1/devices/{eid}/certificate` gives it: what
+        /// the ASP pins or checks against the zone's TLSA. Nil until the MNO's CSR is signed, and once revoked.
+        public var certificate: [UInt8]?
 
         public init(
             eid: String, iccid: String, statuses: [DeviceStatus], owner: String, mno: String, sponsor: String,
             rpid: Int64? = nil, model: String? = nil, serial: String? = nil, firmwareVersion: String? = nil,
-            mudURL: String? = nil, createdAt: Date, updatedAt: Date
+            mudURL: String? = nil, createdAt: Date, updatedAt: Date, certificate: [UInt8]? = nil
         ) {
             self.eid = eid
             self.iccid = iccid
@@ -97,6 +100,7 @@ public struct EPPResponse: Sendable, Hashable {
             self.mudURL = mudURL
             self.createdAt = createdAt
             self.updatedAt = updatedAt
+            self.certificate = certificate
         }
     }
 

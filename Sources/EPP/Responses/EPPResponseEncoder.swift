@@ -90,6 +90,9 @@ public enum EPPResponseEncoder {
             if let mud = info.mudURL { element("mudURL", mud, into: &out) }
             element("crDate", XMLDate.string(info.createdAt), into: &out)
             element("upDate", XMLDate.string(info.updatedAt), into: &out)
+            if let certificate = info.certificate {
+                element("certificate", Data(certificate).base64EncodedString(), into: &out)
+            }
             out += "</\(dev):infData>"
         case .create(let eid, let createdAt):
             out += "<\(dev):creData\(devDeclaration)>"

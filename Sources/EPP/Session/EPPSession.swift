@@ -165,7 +165,9 @@ public actor EPPSession {
                     } else {
                         try await registry.device(eid, by: principal)
                     }
-                return response(.success, data: .info(Self.info(device)), clTRID: clTRID)
+                var info = Self.info(device)
+                info.certificate = try await registry.store.currentCertificate(eid: device.eid)?.der
+                return response(.success, data: .info(info), clTRID: clTRID)
 
             case .create(let create):
                 try validateEIDs([create.eid], subject: &subjectEID)

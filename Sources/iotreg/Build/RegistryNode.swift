@@ -107,7 +107,9 @@ final class RegistryNode: Sendable {
             store: store, pki: pki, zone: settings.zone, keys: try home.zoneKeys(create: true), sink: nil,
             revocationBound: options.revocationBound, logger: logger)
         let scheduler = JobScheduler(registry: registry, logger: logger)
-        try await scheduler.resumeUnfinished()
+        // Alone over SQLite, every unfinished job was left by this node's last run; over PostgreSQL another node
+        // may be running it, so only jobs that stopped making progress are adopted (the "stalled jobs" step).
+        if !(store is PostgresRegistryStore) { try await scheduler.resumeUnfinished() }
 
         let prometheus = PrometheusCollectorRegistry()
         if options.bootstrapMetrics { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus)) }

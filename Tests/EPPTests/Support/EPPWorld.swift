@@ -37,10 +37,10 @@ struct EPPWorld {
     }
     static func fingerprint(_ der: String) -> String { APIToken.hash(der) }
 
-    static func make(configuration: RegistryConfiguration = .init()) async throws -> EPPWorld {
+    static func make(configuration: RegistryConfiguration = .init(), pki: RegistryPKI? = nil) async throws -> EPPWorld {
         let store = try SQLiteRegistryStore(path: ":memory:")
         try await store.migrate()
-        let registry = Registry(store: store, configuration: configuration)
+        let registry = Registry(store: store, configuration: configuration, pki: pki)
         _ = try await registry.bootstrapOperator()
         let op = Principal.registryOperator
         let aspA = try await registry.createASP(NewASP(name: "ParkoServ", fqdn: "iot.parkoserv.ca", port: 8883), by: op)
