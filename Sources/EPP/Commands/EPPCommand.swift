@@ -33,6 +33,24 @@ public enum EPPCommand: Sendable, Hashable {
     case update(Update)
     case delete(eid: String)
     case transfer(TransferOperation, eid: String, authInfo: String?)
+    /// The sponsoring ASP's devices, a page at a time in EID order (a protocol extension, RFC 5730 §2.7.3: EPP's
+    /// object commands name one object, and REST's `GET /v1/devices` has no twin in RFC 5731).
+    case list(List)
+
+    /// `<extension><iotdev:command><iotdev:list>`: optional status filter, the last EID of the previous page, and
+    /// a page size of 1 to ``maxLimit``.
+    public struct List: Sendable, Hashable {
+        public static let maxLimit = 1_000
+        public var status: DeviceStatus?
+        public var after: String?
+        public var limit: Int
+
+        public init(status: DeviceStatus? = nil, after: String? = nil, limit: Int = 100) {
+            self.status = status
+            self.after = after
+            self.limit = limit
+        }
+    }
 
     /// `<login>`: clID is the ASP id, pw its API token (RFC 5730 §2.9.1.1).
     public struct Login: Sendable, Hashable {

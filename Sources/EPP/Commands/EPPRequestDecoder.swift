@@ -58,14 +58,77 @@ public struct EPPRequestDecoder: Sendable {
                 return Outcome(result: .failure(.malformedXML("unreadable command")), clTRID: clTRID)
             }
         case "extension":
-            return Outcome(
-                result: .failure(EPPError(.unimplementedCommand, "no protocol extensions are offered")), clTRID: nil)
+            return decodeProtocolExtension(body)
         case "greeting", "response":
             return Outcome(
                 result: .failure(EPPError(.unknownCommand, "<\(body.name)> is sent by servers")), clTRID: nil)
         default:
             return Outcome(result: .failure(EPPError(.unknownCommand, "unknown element <\(body.name)>")), clTRID: nil)
         }
+    }
+
+    // MARK: - protocol extension
+
+    /// `<extension><iotdev:command>`: the device mapping's own commands (only `list` so far), with the clTRID
+    /// inside in the mapping's namespace, as RFC 5730 §2.7.3 leaves a protocol extension to define.
+    private func decodeProtocolExtension(_ body: XML.Element) -> Outcome {
+        let ns = EPPNamespace.iotDevice
+        guard body.children.count == 1, let command = body.children.first, command.name == "command",
+            command.namespace == ns
+        else {
+            return Outcome(
+                result: .failure(
+                    EPPError(.unimplementedCommand, "the only protocol extension offered is <iotdev:command>")),
+                clTRID: nil)
+        }
+        var clTRID: String?
+        if let element = command.child("clTRID", in: ns) {
+            let text = element.trimmedText
+            if (3...64).contains(text.count), XML.isAllowedText(text) { clTRID = text }
+        }
+        do {
+            let verbs = command.children.filter { $0.name != "clTRID" }
+            guard verbs.count == 1, let verb = verbs.first, verb.namespace == ns else {
+                throw EPPError.malformedXML("<iotdev:command> holds exactly one command and an optional clTRID")
+            }
+            guard verb.name == "list" else {
+                throw EPPError(.unknownCommand, "<iotdev:\(verb.name)> is not a device-mapping command")
+            }
+            return Outcome(result: .success(.command(.list(try list(verb)), clTRID: clTRID)), clTRID: clTRID)
+        } catch let error as EPPError {
+            return Outcome(result: .failure(error), clTRID: clTRID)
+        } catch {
+            return Outcome(result: .failure(.malformedXML("unreadable command")), clTRID: clTRID)
+        }
+    }
+
+    private func list(_ element: XML.Element) throws -> EPPCommand.List {
+        let ns = EPPNamespace.iotDevice
+        var list = EPPCommand.List()
+        for child in element.children {
+            guard child.namespace == ns else { throw EPPError.malformedXML("<\(child.name)> is not a device element") }
+            let text = child.trimmedText
+            switch child.name {
+            case "status":
+                guard let status = DeviceStatus.all.first(where: { $0.rawValue == child.attribute("s") }) else {
+                    throw EPPError(.invalidValue, "status s= must be one of ok, inactive, pendingTransfer, clientHold")
+                }
+                list.status = status
+            case "after":
+                guard text.count == 32, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                    throw EPPError(.invalidValue, "<after> must be the 32-digit EID that ended the last page")
+                }
+                list.after = text
+            case "limit":
+                guard let limit = Int(text), (1...EPPCommand.List.maxLimit).contains(limit) else {
+                    throw EPPError(.outOfRange, "<limit> must be 1 to \(EPPCommand.List.maxLimit)")
+                }
+                list.limit = limit
+            default:
+                throw EPPError.malformedXML("<iotdev:\(child.name)> has no place in <iotdev:list>")
+            }
+        }
+        return list
     }
 
     // MARK: - commands

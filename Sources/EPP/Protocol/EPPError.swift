@@ -8,7 +8,7 @@ public struct EPPError: Error, Hashable, Sendable, CustomStringConvertible {
         private enum Value: String {
             case malformedXML, forbiddenDeclaration, limitExceeded, unsupportedEncoding
             case notEPP, unknownCommand, unimplementedCommand, unimplementedObject, unimplementedOption
-            case missingElement, invalidValue, useError, policy
+            case missingElement, invalidValue, outOfRange, useError, policy
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -35,6 +35,8 @@ public struct EPPError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let missingElement = Code(.missingElement)
         /// A value fails its syntax (an EID that is not 32 digits with valid check digits) (2005).
         public static let invalidValue = Code(.invalidValue)
+        /// A value outside the range this server allows, such as a list page over 1,000 (2004).
+        public static let outOfRange = Code(.outOfRange)
         /// The command is not allowed now: before login, or a second login (2002).
         public static let useError = Code(.useError)
         /// Well-formed and understood, but against this server's policy (2306).
@@ -53,6 +55,7 @@ public struct EPPError: Error, Hashable, Sendable, CustomStringConvertible {
             case .unimplementedOption: .unimplementedOption
             case .missingElement: .requiredParameterMissing
             case .invalidValue: .parameterValueSyntaxError
+            case .outOfRange: .parameterValueRangeError
             case .useError: .commandUseError
             case .policy: .parameterValuePolicyError
             }

@@ -47,6 +47,19 @@ public struct EPPResponse: Sendable, Hashable {
         case create(eid: String, createdAt: Date)
         case transfer(TransferData)
         case notification(Notification)
+        /// `<iotdev:lstData>`: a page of the ASP's devices and, when more follow, the EID to continue after.
+        case list([ListedDevice], next: String?)
+    }
+
+    /// One `<iotdev:device>` of a list page.
+    public struct ListedDevice: Sendable, Hashable {
+        public var eid: String
+        public var status: DeviceStatus
+
+        public init(eid: String, status: DeviceStatus) {
+            self.eid = eid
+            self.status = status
+        }
     }
 
     /// One `<iotdev:cd>`.

@@ -94,6 +94,14 @@ public enum EPPResponseEncoder {
                 element("certificate", Data(certificate).base64EncodedString(), into: &out)
             }
             out += "</\(dev):infData>"
+        case .list(let devices, let next):
+            out += "<\(dev):lstData\(devDeclaration)>"
+            for device in devices {
+                out += "<\(dev):device><\(dev):eid>\(device.eid)</\(dev):eid>"
+                out += "<\(dev):status s=\"\(device.status.rawValue)\"/></\(dev):device>"
+            }
+            if let next { element("next", next, into: &out) }
+            out += "</\(dev):lstData>"
         case .create(let eid, let createdAt):
             out += "<\(dev):creData\(devDeclaration)>"
             element("eid", eid, into: &out)

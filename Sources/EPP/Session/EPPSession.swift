@@ -192,6 +192,18 @@ public actor EPPSession {
             case .transfer(let op, let eid, let authInfo):
                 try validateEIDs([eid], subject: &subjectEID)
                 return try await transfer(op, eid: eid, authInfo: authInfo, principal: principal, clTRID: clTRID)
+
+            case .list(let list):
+                let state = list.status.map(Self.state(of:))
+                let devices = try await registry.listDevices(
+                    state: state, after: list.after, limit: list.limit + 1, by: principal)
+                let page = devices.prefix(list.limit)
+                return response(
+                    .success,
+                    data: .list(
+                        page.map { .init(eid: $0.eid.digits, status: Self.info($0).statuses[0]) },
+                        next: devices.count > list.limit ? page.last?.eid.digits : nil),
+                    clTRID: clTRID)
             }
         } catch let error as EPPError {
             return response(error.code.resultCode, reason: error.reason, eid: subjectEID, clTRID: clTRID)
@@ -326,6 +338,16 @@ public actor EPPSession {
         case .invalidInput:
             return isTransfer == .request ? .objectNotEligibleForTransfer : .parameterValuePolicyError
         default: return .commandFailed
+        }
+    }
+
+    /// The lifecycle state an EPP status names (the inverse of the table in ``info(_:)``).
+    static func state(of status: DeviceStatus) -> DeviceState {
+        switch status {
+        case .ok: .active
+        case .pendingTransfer: .transferPending
+        case .clientHold: .deactivated
+        default: .registered
         }
     }
 

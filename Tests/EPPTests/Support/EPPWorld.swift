@@ -185,6 +185,15 @@ enum Frames {
         """
     }
 
+    /// The device mapping's `list` protocol extension; `body` goes inside `<iotdev:list>`.
+    static func list(_ body: String = "", clTRID: String = "LIST-1") -> String {
+        """
+        <?xml version="1.0" encoding="UTF-8"?><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><extension>\
+        <iotdev:command \(dev)><iotdev:list>\(body)</iotdev:list><iotdev:clTRID>\(clTRID)</iotdev:clTRID>\
+        </iotdev:command></extension></epp>
+        """
+    }
+
     static let hello =
         #"<?xml version="1.0" encoding="UTF-8"?><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><hello/></epp>"#
 
