@@ -144,30 +144,46 @@ struct ZonePublisherTests {
         }
     }
 
-    @Test("a standby signer over the same ledger takes over with a later serial; the one stepped down is silent")
+    @Test("a warm standby over the same ledger takes over with a later serial and one SOA signature")
     func takeoverMovesSerialForward() async throws {
         let ledger = SharedLedger()
         let first = try await world(ledger: ledger)
         let now = Date()
         try await first.publisher.catchUp(now: now)
+
+        // The standby (same keys, same ledger) follows the same database but records and publishes nothing.
+        let second = try await world(ledger: ledger, keys: first.keys)
+        await second.publisher.standBy()
+        try await second.publisher.catchUp(now: now)
         for i in 0..<2 {
             await first.facts.set(ZoneFixtures.eid(i), nil)
+            await second.facts.set(ZoneFixtures.eid(i), nil)
             try await first.publisher.catchUp(now: now)
+            try await second.publisher.catchUp(now: now)
         }
         let lastOfFirst = try #require(await first.publisher.zone?.serial)
         #expect(await ledger.serial == lastOfFirst)
         #expect(await ledger.position == first.publisher.position)
-        await first.publisher.stepDown()
-        #expect(await first.publisher.zone == nil)
-        let published = await first.sink.published.count
-        #expect(try await first.publisher.refreshSignatures(now: now.addingTimeInterval(30 * 86_400)) == nil)
+        #expect(await second.sink.published.isEmpty)
+        let warm = try #require(await second.publisher.zone)
 
-        // The standby: same keys, same ledger, the same second on the clock.
-        let second = try await world(ledger: ledger, keys: first.keys)
-        let taken = try await second.publisher.rebuild(now: now).serial
-        #expect(taken == lastOfFirst &+ 1)
-        #expect(await ledger.serial == taken)
+        // The signer dies (it stands by); the standby takes over in the same second, after every serial published.
+        await first.publisher.standBy()
+        let published = await first.sink.published.count
+        let taken = try await second.publisher.takeOver(now: now)
+        #expect(taken.serial == lastOfFirst &+ 1)
+        #expect(await ledger.serial == taken.serial)
+        #expect(
+            taken.records.filter { $0.type != .rrsig && $0.type != .soa }
+                == warm.records.filter {
+                    $0.type != .rrsig && $0.type != .soa
+                })
+        #expect(taken.rrset(warm.apex, .soa)?.signatures != warm.rrset(warm.apex, .soa)?.signatures)
+        // The one that stood down publishes no more.
+        await first.facts.set(ZoneFixtures.eid(2), nil)
+        try await first.publisher.catchUp(now: now)
         #expect(await first.sink.published.count == published)
+        #expect(await ledger.serial == taken.serial)
     }
 
     @Test(

@@ -169,9 +169,17 @@ extension SignedZone {
         return try finish(jobs: jobs, refs: refs, removed: removed, added: added, now: now)
     }
 
-    /// Bumps the serial, re-signs the SOA and the given jobs, and assembles the diff with the SOAs first.
+    /// Moves the SOA serial to `target` when that is ahead of the current one (RFC 1982), else one step, and
+    /// re-signs the SOA: a signer taking over from another starts after every serial the other published.
+    public mutating func advanceSerial(to target: UInt32, now: Date = Date()) throws -> ZoneDiff {
+        try finish(jobs: [], refs: [], removed: [], added: [], now: now, serial: target)
+    }
+
+    /// Bumps the serial (to `target` when given and ahead), re-signs the SOA and the given jobs, and assembles
+    /// the diff with the SOAs first.
     private mutating func finish(
-        jobs: [ParallelSigning.Job], refs: [Touch], removed: [ResourceRecord], added: [ResourceRecord], now: Date
+        jobs: [ParallelSigning.Job], refs: [Touch], removed: [ResourceRecord], added: [ResourceRecord], now: Date,
+        serial target: UInt32? = nil
     ) throws -> ZoneDiff {
         var jobs = jobs
         var refs = refs
@@ -185,6 +193,8 @@ extension SignedZone {
         let oldSOA = ResourceRecord(name: apex, ttl: soaEntry.ttl, rdata: .soa(soa))
         for s in soaEntry.signatures { removed.append(ResourceRecord(name: apex, ttl: soaEntry.ttl, rdata: .rrsig(s))) }
         soa.serial = SerialNumber(oldSerial).next().rawValue
+        // RFC 1982: `target` is ahead of `oldSerial` when the distance is in (0, 2^31).
+        if let target, target &- oldSerial > 1, target &- oldSerial < 1 << 31 { soa.serial = target }
         apexNode.entries[si].rdatas = [.soa(soa)]
         nodes[apex] = apexNode
         jobs.append(job(apex, apexNode.entries[si]))

@@ -48,11 +48,30 @@ public actor ZonePublisher {
         if let zone { await sink.publish(zone, diff: nil) }
     }
 
-    /// Stops signing and publishing (this node is no longer the signer): forgets the zone and the sink, so a later
-    /// ``catchUp(now:)`` starts from scratch with a serial after the one the ledger holds then.
-    public func stepDown() {
+    /// Whether this publisher is the zone's signer: only the signer records serials in the ledger and hands
+    /// versions to a sink. A standby keeps its own copy signed and current, warm for ``takeOver(now:)``.
+    public private(set) var isSigner = true
+
+    /// Stops publishing (another node signs now) but keeps following the database, so that taking over later
+    /// costs one SOA signature instead of signing the whole zone.
+    public func standBy() {
         sink = nil
-        zone = nil
+        isSigner = false
+    }
+
+    /// Becomes the signer: the zone this standby kept (or, without one, a zone signed from scratch) moves to a
+    /// serial after every one the ledger holds, is recorded, and then catches up with the outbox.
+    @discardableResult
+    public func takeOver(now: Date = Date()) async throws -> SignedZone {
+        isSigner = true
+        guard var zone else { return try await rebuild(now: now) }
+        let target = try await ledger?.nextSerial(now: now) ?? zone.serial &+ 1
+        _ = try zone.advanceSerial(to: target, now: now)
+        self.zone = zone
+        try await ledger?.recordPublished(serial: zone.serial, position: position)
+        logger.info("took over the zone", metadata: ["names": "\(zone.nameCount)", "serial": "\(zone.serial)"])
+        try await catchUp(now: now)
+        return self.zone ?? zone
     }
 
     // MARK: - from scratch
@@ -84,12 +103,14 @@ public actor ZonePublisher {
     @discardableResult
     public func rebuild(now: Date = Date()) async throws -> SignedZone {
         let position = try await facts.latestChange()
-        let serial = try await ledger?.nextSerial(now: now) ?? UInt32(clamping: Int64(now.timeIntervalSince1970))
+        let serial =
+            try await (isSigner ? ledger?.nextSerial(now: now) : nil)
+            ?? UInt32(clamping: Int64(now.timeIntervalSince1970))
         let content = try await desiredRecords(serial: serial)
         let zone = try SignedZone(apex: apex, records: content, keys: keys, policy: policy, now: now)
         self.zone = zone
         self.position = position
-        try await ledger?.recordPublished(serial: zone.serial, position: position)
+        try await record(zone)
         logger.info("zone signed from scratch", metadata: ["names": "\(zone.nameCount)", "serial": "\(zone.serial)"])
         await sink?.publish(zone, diff: nil)
         return zone
@@ -107,7 +128,7 @@ public actor ZonePublisher {
             guard batch.through > position else { break }
             if let diff = try await apply(devices: batch.eids, now: now) { diffs.append(diff) }
             position = batch.through
-            if let zone { try await ledger?.recordPublished(serial: zone.serial, position: position) }
+            if let zone { try await record(zone) }
         }
         return diffs
     }
@@ -154,7 +175,7 @@ public actor ZonePublisher {
         guard var zone, !change.removals.isEmpty || !change.additions.isEmpty else { return nil }
         let diff = try zone.apply(change, now: now)
         guard !diff.isEmpty else { return nil }
-        try await ledger?.recordPublished(serial: zone.serial, position: position)
+        try await record(zone)
         self.zone = zone
         await sink?.publish(zone, diff: diff)
         return diff
@@ -166,10 +187,15 @@ public actor ZonePublisher {
         guard var zone else { return nil }
         let diff = try zone.refresh(now: now)
         guard !diff.isEmpty else { return nil }
-        try await ledger?.recordPublished(serial: zone.serial, position: position)
+        try await record(zone)
         self.zone = zone
         await sink?.publish(zone, diff: diff)
         return diff
+    }
+
+    /// Records `zone`'s serial and the position in the ledger, when this publisher is the signer.
+    private func record(_ zone: SignedZone) async throws {
+        if isSigner { try await ledger?.recordPublished(serial: zone.serial, position: position) }
     }
 
     /// Record types the signer manages: never compared with the database.

@@ -4,10 +4,11 @@ import Logging
 import RegistryZone
 
 /// This node's part in publishing the zone: the signer (zone signed, DNS listeners up, secondaries NOTIFYed) or a
-/// standby that waits for the signer's lease and takes over, from the same keys, when the signer dies.
+/// warm standby that waits for the signer's lease and takes over, from the same keys, when the signer dies.
 ///
-/// A standby binds no DNS port: the primary is wherever the lease is, and secondaries list every node as a
-/// primary (the new one NOTIFYs them as soon as it serves).
+/// A standby keeps its own copy of the zone signed and current (``ZoneFollower`` runs on every node), so taking
+/// over costs one SOA signature whatever the zone's size. It binds no DNS port: the primary is wherever the lease
+/// is, and secondaries list every node as a primary (the new one NOTIFYs them as soon as it serves).
 actor ZoneSignerRole {
     /// Starts DNS listeners on a freshly signed zone; nil server when DNS and DoT are both off.
     typealias Serve = @Sendable (SignedZone) async throws -> (DNSServer?, (udp: Int?, tls: Int?))
@@ -28,14 +29,14 @@ actor ZoneSignerRole {
         self.serve = serve
     }
 
-    /// Becomes the signer if nobody holds the lease: signs the whole zone from the database with a serial after
-    /// the last one published, serves it and NOTIFYs the secondaries. True when this node is the signer.
+    /// Becomes the signer if nobody holds the lease: moves its warm zone (or one signed from scratch) to a serial
+    /// after the last one published, serves it and NOTIFYs the secondaries. True when this node is the signer.
     @discardableResult
     func tryToSign() async throws -> Bool {
         if isSigner { return true }
         guard try await lease.tryAcquire() else { return false }
         do {
-            let zone = try await publisher.rebuild()
+            let zone = try await publisher.takeOver()
             let (server, ports) = try await serve(zone)
             self.server = server
             self.ports = ports
@@ -58,9 +59,9 @@ actor ZoneSignerRole {
         return false
     }
 
-    /// Stops signing and serving; with `release`, frees the lease so a standby takes over at once.
+    /// Stops serving and stands by; with `release`, frees the lease so another node takes over at once.
     func stepDown(release: Bool) async {
-        await publisher.stepDown()
+        await publisher.standBy()
         await server?.stop()
         server = nil
         ports = (nil, nil)

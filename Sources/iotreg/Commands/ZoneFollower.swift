@@ -4,9 +4,10 @@ import Logging
 import RegistryZone
 import ServiceLifecycle
 
-/// Keeps the served zone on the database while this node is the signer: applies new outbox events ten times a
-/// second, re-signs signatures nearing expiry every hour, and compares the whole zone with the database every ten
-/// minutes. While another node signs, it asks for the signer's lease every second and takes over when it is free.
+/// Keeps this node's zone on the database: applies new outbox events ten times a second, re-signs signatures
+/// nearing expiry every hour, and compares the whole zone with the database every ten minutes. The signer serves
+/// what it signs; a standby keeps its copy warm, asks for the signer's lease every second and takes over when it
+/// is free.
 struct ZoneFollower: Service {
     let role: ZoneSignerRole
     let logger: Logger
@@ -24,13 +25,11 @@ struct ZoneFollower: Service {
                     if Date().timeIntervalSince(lastLease) >= 1 {
                         lastLease = Date()
                         if await role.isSigner {
-                            guard await role.confirm() else { continue }
-                        } else if try await role.tryToSign() {
-                            lastRefresh = Date()
-                            lastCheck = Date()
+                            _ = await role.confirm()
+                        } else {
+                            try await role.tryToSign()
                         }
                     }
-                    guard await role.isSigner else { continue }
                     for diff in try await publisher.catchUp() {
                         logger.debug("zone serial \(diff.newSerial): -\(diff.removed.count) +\(diff.added.count)")
                     }
