@@ -83,7 +83,9 @@ extension SQLiteRegistryStore {
 
     public func webhook(tenantID: String) async throws -> Webhook? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE tenant_id = ?", arguments: [tenantID]).map {
+            try Row.fetchOne(
+                try db.cachedStatement(sql: "SELECT * FROM webhooks WHERE tenant_id = ?"), arguments: [tenantID]
+            ).map {
                 Webhook(tenantID: $0["tenant_id"], url: $0["url"], createdAt: Date(millis: $0["created_at"]))
             }
         }
@@ -91,7 +93,8 @@ extension SQLiteRegistryStore {
 
     public func task(id: String) async throws -> MNOTask? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM mno_tasks WHERE id = ?", arguments: [id]).map(Self.task(from:))
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM mno_tasks WHERE id = ?"), arguments: [id]).map(
+                Self.task(from:))
         }
     }
 
@@ -111,11 +114,11 @@ extension SQLiteRegistryStore {
             for chunk in stride(from: 0, to: eids.count, by: 500).map({ eids[$0..<min($0 + 500, eids.count)] }) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 found += try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT * FROM mno_tasks WHERE eid IN (\(marks)) AND state IN ('pending', 'in-flight')
-                        ORDER BY created_at, id
-                        """,
+                    try db.cachedStatement(
+                        sql: """
+                            SELECT * FROM mno_tasks WHERE eid IN (\(marks)) AND state IN ('pending', 'in-flight')
+                            ORDER BY created_at, id
+                            """),
                     arguments: StatementArguments(chunk.map(\.digits))
                 ).map(Self.task(from:))
             }
@@ -129,11 +132,11 @@ extension SQLiteRegistryStore {
             var arguments: StatementArguments = mnoID.isEmpty ? [] : [mnoID]
             arguments += [now.millis, limit]
             return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM mno_tasks WHERE \(filter) state IN ('pending', 'in-flight') AND available_at <= ?
-                    ORDER BY created_at, id LIMIT ?
-                    """,
+                try db.cachedStatement(
+                    sql: """
+                        SELECT * FROM mno_tasks WHERE \(filter) state IN ('pending', 'in-flight') AND available_at <= ?
+                        ORDER BY created_at, id LIMIT ?
+                        """),
                 arguments: arguments
             ).map(Self.task(from:))
         }
@@ -155,7 +158,9 @@ extension SQLiteRegistryStore {
 
     public func keyAgreementKey(eid: EID) async throws -> ESIMKeyAgreementKey? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM esim_keys WHERE eid = ?", arguments: [eid.digits]).map { row in
+            try Row.fetchOne(
+                try db.cachedStatement(sql: "SELECT * FROM esim_keys WHERE eid = ?"), arguments: [eid.digits]
+            ).map { row in
                 ESIMKeyAgreementKey(
                     eid: try EID(row["eid"] as String), publicKey: Array(row["key_agreement_public_key"] as Data),
                     reportedAt: Date(millis: row["reported_at"]))

@@ -7,7 +7,10 @@ extension SQLiteRegistryStore {
 
     public func principal(tokenHash: String) async throws -> Principal? {
         try await database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT role, tenant_id FROM tokens WHERE hash = ?", arguments: [tokenHash])
+            guard
+                let row = try Row.fetchOne(
+                    try db.cachedStatement(sql: "SELECT role, tenant_id FROM tokens WHERE hash = ?"),
+                    arguments: [tokenHash])
             else { return nil }
             let role: String = row["role"]
             let tenant: String? = row["tenant_id"]
@@ -23,7 +26,8 @@ extension SQLiteRegistryStore {
 
     public func asp(id: String) async throws -> ASP? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM asps WHERE id = ?", arguments: [id]).map(Self.asp(from:))
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM asps WHERE id = ?"), arguments: [id]).map(
+                Self.asp(from:))
         }
     }
 
@@ -37,7 +41,8 @@ extension SQLiteRegistryStore {
 
     public func namedTenant(id: String) async throws -> NamedTenant? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM tenants WHERE id = ?", arguments: [id]).flatMap { row in
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM tenants WHERE id = ?"), arguments: [id]).flatMap
+            { row in
                 guard let kind = TenantKind(rawValue: row["kind"]) else { return nil }
                 return NamedTenant(
                     id: row["id"], kind: kind, name: row["name"], createdAt: Date(millis: row["created_at"]))
@@ -61,8 +66,10 @@ extension SQLiteRegistryStore {
 
     public func device(eid: EID) async throws -> Device? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE eid = ?", arguments: [eid.digits])
-                .map(Self.device(from:))
+            try Row.fetchOne(
+                try db.cachedStatement(sql: "SELECT * FROM devices WHERE eid = ?"), arguments: [eid.digits]
+            )
+            .map(Self.device(from:))
         }
     }
 
@@ -117,15 +124,18 @@ extension SQLiteRegistryStore {
 
     public func profiles(eid: EID) async throws -> [Profile] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM profiles WHERE eid = ? ORDER BY rpid", arguments: [eid.digits])
-                .map { row in
-                    Profile(
-                        rpid: row["rpid"], eid: try EID(row["eid"]), aspID: row["asp_id"],
-                        status: Profile.Status(rawValue: row["status"]) ?? .revoked,
-                        createdAt: Date(millis: row["created_at"]),
-                        revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millis:)),
-                        revocationReason: row["revocation_reason"])
-                }
+            try Row.fetchAll(
+                try db.cachedStatement(sql: "SELECT * FROM profiles WHERE eid = ? ORDER BY rpid"),
+                arguments: [eid.digits]
+            )
+            .map { row in
+                Profile(
+                    rpid: row["rpid"], eid: try EID(row["eid"]), aspID: row["asp_id"],
+                    status: Profile.Status(rawValue: row["status"]) ?? .revoked,
+                    createdAt: Date(millis: row["created_at"]),
+                    revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millis:)),
+                    revocationReason: row["revocation_reason"])
+            }
         }
     }
 
@@ -141,11 +151,11 @@ extension SQLiteRegistryStore {
     public func devicesWithDueTransfers(at time: Date, limit: Int) async throws -> [Device] {
         try await database.read { db in
             try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM devices WHERE state = 'transfer-pending' AND pending_auto_approve_at <= ?
-                    ORDER BY pending_auto_approve_at LIMIT ?
-                    """,
+                try db.cachedStatement(
+                    sql: """
+                        SELECT * FROM devices WHERE state = 'transfer-pending' AND pending_auto_approve_at <= ?
+                        ORDER BY pending_auto_approve_at LIMIT ?
+                        """),
                 arguments: [time.millis, limit]
             ).map(Self.device(from:))
         }
@@ -156,12 +166,12 @@ extension SQLiteRegistryStore {
     public func transferCodeUse(codeHash: String, eid: EID) async throws -> TransferCodeUse? {
         try await database.read { db in
             try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT c.hash, c.owner_id, c.expires_at, d.eid, d.used_at
-                    FROM transfer_code_devices d JOIN transfer_codes c ON c.hash = d.hash
-                    WHERE d.hash = ? AND d.eid = ?
-                    """,
+                try db.cachedStatement(
+                    sql: """
+                        SELECT c.hash, c.owner_id, c.expires_at, d.eid, d.used_at
+                        FROM transfer_code_devices d JOIN transfer_codes c ON c.hash = d.hash
+                        WHERE d.hash = ? AND d.eid = ?
+                        """),
                 arguments: [codeHash, eid.digits]
             ).map { row in
                 TransferCodeUse(
@@ -176,7 +186,8 @@ extension SQLiteRegistryStore {
 
     public func job(id: String) async throws -> Job? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).flatMap(Self.job(from:))
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM jobs WHERE id = ?"), arguments: [id]).flatMap(
+                Self.job(from:))
         }
     }
 
@@ -200,8 +211,10 @@ extension SQLiteRegistryStore {
 
     public func unfinishedJobs() async throws -> [Job] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE status <> 'completed' ORDER BY created_at")
-                .compactMap(Self.job(from:))
+            try Row.fetchAll(
+                try db.cachedStatement(sql: "SELECT * FROM jobs WHERE status <> 'completed' ORDER BY created_at")
+            )
+            .compactMap(Self.job(from:))
         }
     }
 
@@ -222,7 +235,9 @@ extension SQLiteRegistryStore {
 
     public func auditHead() async throws -> (sequence: Int64, hash: String) {
         try await database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1") else {
+            guard
+                let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT seq, hash FROM audit_head WHERE id = 1"))
+            else {
                 return (0, AuditEntry.genesisHash)
             }
             return (row["seq"], row["hash"])
@@ -241,18 +256,20 @@ extension SQLiteRegistryStore {
 
     public func certificate(serial: String) async throws -> CertificateRecord? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM certificates WHERE serial = ?", arguments: [serial])
-                .map(Self.certificate(from:))
+            try Row.fetchOne(
+                try db.cachedStatement(sql: "SELECT * FROM certificates WHERE serial = ?"), arguments: [serial]
+            )
+            .map(Self.certificate(from:))
         }
     }
 
     public func currentCertificate(eid: EID) async throws -> CertificateRecord? {
         try await database.read { db in
             try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT * FROM certificates WHERE eid = ? AND status = 'good' ORDER BY issued_seq DESC LIMIT 1
-                    """,
+                try db.cachedStatement(
+                    sql: """
+                        SELECT * FROM certificates WHERE eid = ? AND status = 'good' ORDER BY issued_seq DESC LIMIT 1
+                        """),
                 arguments: [eid.digits]
             ).map(Self.certificate(from:))
         }
@@ -261,11 +278,11 @@ extension SQLiteRegistryStore {
     public func revokedCertificates(issuerKeyID: String) async throws -> [CertificateRecord] {
         try await database.read { db in
             try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM certificates WHERE issuer_key_id = ? AND status = 'revoked'
-                    ORDER BY revoked_at, serial
-                    """,
+                try db.cachedStatement(
+                    sql: """
+                        SELECT * FROM certificates WHERE issuer_key_id = ? AND status = 'revoked'
+                        ORDER BY revoked_at, serial
+                        """),
                 arguments: [issuerKeyID]
             ).map(Self.certificate(from:))
         }
@@ -280,7 +297,6 @@ extension SQLiteRegistryStore {
             previousRPID: row["previous_rpid"], previousASPID: row["previous_asp_id"], serial: row["serial"])
     }
 
-
     static func certificate(from row: Row) throws -> CertificateRecord {
         guard let status = CertificateRecord.Status(rawValue: row["status"]) else {
             throw RegistryError(.unavailable, "certificate row has unknown status")
@@ -288,7 +304,8 @@ extension SQLiteRegistryStore {
         let der: Data = row["der"]
         return CertificateRecord(
             serial: row["serial"], eid: try EID(row["eid"]), rpid: row["rpid"], issuerKeyID: row["issuer_key_id"],
-            spkiSHA256: row["spki_sha256"], der: Array(der), notBefore: Date(millis: row["not_before"]), notAfter: Date(millis: row["not_after"]),
+            spkiSHA256: row["spki_sha256"], der: Array(der), notBefore: Date(millis: row["not_before"]),
+            notAfter: Date(millis: row["not_after"]),
             status: status, revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millis:)), reason: row["reason"])
     }
 

@@ -223,7 +223,8 @@ public final class SQLiteRegistryStore: RegistryStore {
             for record in changes.certificateInserts {
                 sequence += 1
                 try statement.execute(arguments: [
-                    record.serial, record.eid.digits, record.rpid, record.issuerKeyID, record.spkiSHA256, Data(record.der),
+                    record.serial, record.eid.digits, record.rpid, record.issuerKeyID, record.spkiSHA256,
+                    Data(record.der),
                     record.notBefore.millis, record.notAfter.millis, record.status.rawValue, record.revokedAt?.millis,
                     record.reason, sequence,
                 ])
@@ -244,7 +245,10 @@ public final class SQLiteRegistryStore: RegistryStore {
         }
         try applyProvisioning(changes, in: db)
         if !changes.audit.isEmpty {
-            guard let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1") else {
+            guard
+                let head = try Row.fetchOne(
+                    try db.cachedStatement(sql: "SELECT seq, hash FROM audit_head WHERE id = 1"))
+            else {
                 throw RegistryError(.unavailable, "the audit head is missing; run `iotreg audit verify`")
             }
             var sequence: Int64 = head["seq"]
@@ -263,7 +267,8 @@ public final class SQLiteRegistryStore: RegistryStore {
                 ])
                 previous = entry.hash
             }
-            try db.execute(sql: "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", arguments: [sequence, previous])
+            try db.execute(
+                sql: "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", arguments: [sequence, previous])
         }
         if !changes.outbox.isEmpty {
             let statement = try db.cachedStatement(

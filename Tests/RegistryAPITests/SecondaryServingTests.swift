@@ -24,6 +24,34 @@ import Testing
         return output
     }
 
+    /// Nodes over one PostgreSQL take turns as the primary: the secondary's configuration lists them all, and
+    /// both NSD and Knot accept it as printed.
+    @Test(.enabled(if: PeerTool.isAvailable("nsd-checkconf") && PeerTool.isAvailable("knotc")))
+    func secondariesListEveryNodeAsAPrimary() throws {
+        let directory = try PeerTool.temporaryDirectory("iotreg-secondaries")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data").path
+        let initialised = try CACommandTests.iotreg(["init", "--data", data])
+        try #require(initialised.status == 0, "\(initialised.output)")
+        let primaries = ["--primary", "192.0.2.10:53", "--primary", "192.0.2.11:53"]
+        let nsd = try CACommandTests.iotreg(["zone", "secondary", "--software", "nsd", "--data", data] + primaries)
+        #expect(nsd.stdout.contains("request-xfr: 192.0.2.10@53 iotreg-xfr."))
+        #expect(nsd.stdout.contains("request-xfr: 192.0.2.11@53 iotreg-xfr."))
+        #expect(nsd.stdout.contains("allow-notify: 192.0.2.11 NOKEY"))
+        let nsdConf = directory.appendingPathComponent("nsd.conf")
+        try nsd.stdout.write(to: nsdConf, atomically: true, encoding: .utf8)
+        let nsdCheck = try PeerTool.run("nsd-checkconf", [nsdConf.path])
+        #expect(nsdCheck.status == 0, "\(nsdCheck.output)\n\(nsd.stdout)")
+
+        let knot = try CACommandTests.iotreg(
+            ["zone", "secondary", "--software", "knot", "--storage", directory.path, "--data", data] + primaries)
+        #expect(knot.stdout.contains("master: [iotreg-primary-1, iotreg-primary-2]"))
+        let knotConf = directory.appendingPathComponent("knot.conf")
+        try knot.stdout.write(to: knotConf, atomically: true, encoding: .utf8)
+        let knotCheck = try PeerTool.run("knotc", ["-c", knotConf.path, "conf-check"])
+        #expect(knotCheck.status == 0, "\(knotCheck.output)\n\(knot.stdout)")
+    }
+
     @Test(.enabled(if: peers))
     func nsdServesValidatedAnswersAfterAChange() async throws {
         let directory = try PeerTool.temporaryDirectory("iotreg-secondary")

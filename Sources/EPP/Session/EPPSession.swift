@@ -166,7 +166,10 @@ public actor EPPSession {
                         try await registry.device(eid, by: principal)
                     }
                 var info = Self.info(device)
-                info.certificate = try await registry.store.currentCertificate(eid: device.eid)?.der
+                // Only an active device (or one pending transfer) holds a good certificate; skip the read otherwise.
+                if device.state == .active || device.state == .transferPending {
+                    info.certificate = try await registry.store.currentCertificate(eid: device.eid)?.der
+                }
                 return response(.success, data: .info(info), clTRID: clTRID)
 
             case .create(let create):
