@@ -19,7 +19,7 @@ public final class PeerProcess: Sendable {
         case null
         /// Appended to a file.
         case file(URL)
-        /// A pipe the test reads (``standardOutput``).
+        /// A pipe the test reads (``standardOutput``); for standard error, the same as `.null`.
         case pipe
     }
 
@@ -36,9 +36,9 @@ public final class PeerProcess: Sendable {
         defer { close(input) }
         let (out, outReader) = try Self.descriptor(for: standardOutput)
         defer { close(out) }
-        let (err, errReader) = try Self.descriptor(for: standardError)
+        // Only standard output can be read back (``standardOutput``); a piped standard error is discarded.
+        let (err, _) = try Self.descriptor(for: { if case .pipe = standardError { .null } else { standardError } }())
         defer { close(err) }
-        if let errReader { close(errReader) }
         try self.init(spawning: executable, arguments, stdin: input, stdout: out, stderr: err, reader: outReader)
     }
 
