@@ -31,7 +31,7 @@ public struct SignedZone: Sendable {
         var hasData: Bool { entries.contains { $0.type != .nsec && !$0.rdatas.isEmpty } }
     }
 
-    var nodes: [DNSName: Node]
+    var nodes: NodeTable
     /// Authoritative owner names (not glue below a delegation), canonical order; the apex is first.
     var order: [DNSName]
     /// Delegation points below the apex (names with NS).
@@ -57,8 +57,7 @@ public struct SignedZone: Sendable {
         self.apex = apex
         self.keys = keys
         self.policy = policy
-        var nodes: [DNSName: Node] = [:]
-        nodes.reserveCapacity(records.count)
+        var nodes = NodeTable(capacity: records.count)
         for r in records {
             guard r.name.isSubdomain(of: apex) else {
                 throw DNSSECError(.outOfZone, "\(r.name) is not at or below the apex \(apex)")
