@@ -187,14 +187,8 @@ import Testing
             try await CrashRecoveryTests.waitForHealth(first.base)
             survivor = first
         }
-        var final: [String: Any] = [:]
-        for _ in 0..<3000 {
-            final = try await CrashRecoveryTests.call(
-                "GET", survivor.base.appendingPathComponent(jobPath), token: cast.gainingToken
-            ).1
-            if final["status"] as? String == "completed" { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let final = try await Self.finishedJob(
+            at: survivor.base.appendingPathComponent(jobPath), token: cast.gainingToken)
         #expect(final["status"] as? String == "completed", "\(final)\n\(survivor.logText().suffix(2000))")
         print("the job completed \(ContinuousClock.now - killed) after the kill")
         #expect(final["processed"] as? Int == eids.count)
@@ -243,6 +237,17 @@ import Testing
         await survivor.stop()
     }
 
+    /// The job's last state once it completed, or after five minutes of waiting.
+    static func finishedJob(at url: URL, token: String) async throws -> [String: Any] {
+        var job: [String: Any] = [:]
+        for _ in 0..<3000 {
+            job = try await CrashRecoveryTests.call("GET", url, token: token).1
+            if job["status"] as? String == "completed" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return job
+    }
+
     /// The owner names of the records of `type` in a master-file text (dig's AXFR output).
     static func owners(ofType type: String, in text: String) -> Set<String> {
         var names: Set<String> = []
@@ -287,14 +292,7 @@ import Testing
                 json: ["operation": operation, "owner": owner.id, "mno": mno.id, "items": items])
             try #require(status == 202, "\(job)")
             let path = "v1/jobs/\(try #require(job["id"] as? String))"
-            var done: [String: Any] = [:]
-            for _ in 0..<6000 {
-                done = try await CrashRecoveryTests.call(
-                    "GET", node.base.appendingPathComponent(path), token: losing.token
-                ).1
-                if done["status"] as? String == "completed" { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let done = try await Self.finishedJob(at: node.base.appendingPathComponent(path), token: losing.token)
             try #require(done["succeeded"] as? Int == count, "\(operation): \(done)")
         }
 

@@ -126,15 +126,21 @@ public actor ZonePublisher {
         while true {
             let batch = try await facts.changedDevices(after: position, limit: batchSize)
             guard batch.through > position else { break }
-            if let diff = try await apply(devices: batch.eids, now: now) { diffs.append(diff) }
+            // One ledger write per batch: a published change records the batch's end itself.
+            let diff = try await apply(devices: batch.eids, through: batch.through, now: now)
             position = batch.through
-            if let zone { try await record(zone) }
+            if let diff { diffs.append(diff) } else if let zone { try await record(zone) }
         }
         return diffs
     }
 
     /// Makes the names of `eids` match the database in one signed change; nil when nothing differed.
     public func apply(devices eids: [String], now: Date = Date()) async throws -> ZoneDiff? {
+        try await apply(devices: eids, through: position, now: now)
+    }
+
+    /// ``apply(devices:now:)`` for the outbox events through `through`, the position the published zone reflects.
+    func apply(devices eids: [String], through: Int64, now: Date) async throws -> ZoneDiff? {
         guard let zone else { throw RegistryZoneError(.state, "the zone has not been built yet; call rebuild first") }
         var change = ZoneChange()
         for eid in Set(eids).sorted() {
@@ -143,7 +149,7 @@ public actor ZonePublisher {
             let names = try records.names(eid: eid, rpids: Array(Set(rpids + (current.map { [$0.rpid] } ?? []))))
             Self.plan(&change, names: names, desired: desired, in: zone)
         }
-        return try await publish(change, now: now)
+        return try await publish(change, through: through, now: now)
     }
 
     /// Publishes the TLSA of ASP services onboarded (or re-certified) since the last build, in one signed change;
@@ -156,7 +162,7 @@ public actor ZonePublisher {
             let desired = try records.records(for: service)
             Self.plan(&change, names: Array(Set(desired.map { $0.name.lowercased() })), desired: desired, in: zone)
         }
-        return try await publish(change, now: now)
+        return try await publish(change, through: position, now: now)
     }
 
     /// Adds to `change` what makes the records at `names` (signer types aside) equal `desired`.
@@ -171,11 +177,11 @@ public actor ZonePublisher {
     }
 
     /// Signs `change` into the zone, persists the serial and hands the new version to the sink; nil when empty.
-    private func publish(_ change: ZoneChange, now: Date) async throws -> ZoneDiff? {
+    private func publish(_ change: ZoneChange, through: Int64, now: Date) async throws -> ZoneDiff? {
         guard var zone, !change.removals.isEmpty || !change.additions.isEmpty else { return nil }
         let diff = try zone.apply(change, now: now)
         guard !diff.isEmpty else { return nil }
-        try await record(zone)
+        try await record(zone, through: through)
         self.zone = zone
         await sink?.publish(zone, diff: diff)
         return diff
@@ -194,8 +200,8 @@ public actor ZonePublisher {
     }
 
     /// Records `zone`'s serial and the position in the ledger, when this publisher is the signer.
-    private func record(_ zone: SignedZone) async throws {
-        if isSigner { try await ledger?.recordPublished(serial: zone.serial, position: position) }
+    private func record(_ zone: SignedZone, through: Int64? = nil) async throws {
+        if isSigner { try await ledger?.recordPublished(serial: zone.serial, position: through ?? position) }
     }
 
     /// Record types the signer manages: never compared with the database.
