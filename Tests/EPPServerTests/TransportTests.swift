@@ -87,8 +87,10 @@ import Testing
                 frames.append(frame)
                 if len(frames) >= request["expect"] + 1 and not request.get("wait_close"):
                     break
-        except (socket.timeout, ssl.SSLError, ConnectionResetError):
+        except (ssl.SSLError, ConnectionResetError):
             closed = True
+        except socket.timeout:
+            pass  # the server kept the connection open: not closed
         print(json.dumps({"frames": frames, "closed": closed, "seconds": time.time() - start}))
         """#
 
@@ -170,10 +172,12 @@ import Testing
 
     @Test(.enabled(if: PeerTool.isAvailable("python3") && PeerTool.isAvailable("openssl")))
     func idleSessionsAreClosed() async throws {
-        try await LiveEPP.run(idleTimeout: .milliseconds(300)) { live in
+        // The idle timer starts when the connection is accepted, before the TLS handshake; two seconds leave a
+        // loaded CI machine time to finish the handshake and read the greeting (300 ms did not, once).
+        try await LiveEPP.run(idleTimeout: .seconds(2)) { live in
             let (frames, closed) = try await run(live, send: [], expect: 0, waitClose: true)
-            #expect(frames.count == 1)
-            #expect(closed)
+            #expect(frames.count == 1, "the greeting, then nothing")
+            #expect(closed, "the server closes the idle session before the client's 15 s timeout")
         }
     }
 }
