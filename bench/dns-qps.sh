@@ -63,6 +63,9 @@ OURS_PORT=$(free_port)
 "$BIN" --port "$OURS_PORT" --devices "$N" --dir "$WORK" --seconds 3600 >"$WORK/ours.log" 2>&1 &
 OURS_PID=$!
 PIDS+=("$OURS_PID")
+# bench-dns-serve waits for `go` before its change timings (bench-zone-publish starts a secondary first); none here.
+for _ in $(seq 1 1800); do grep -q '^ZONE-WRITTEN' "$WORK/ours.log" && break; sleep 0.5; done
+touch "$WORK/go"
 for _ in $(seq 1 1800); do grep -q '^READY' "$WORK/ours.log" && break; sleep 0.5; done
 grep -q '^READY' "$WORK/ours.log" || { cat "$WORK/ours.log"; exit 1; }
 grep '^READY' "$WORK/ours.log"

@@ -9,6 +9,7 @@ final class DNSDatagramHandler: ChannelInboundHandler {
 
     let processor: RequestProcessor
     let limiter: ResponseRateLimiter?
+    private var pending = false
 
     init(processor: RequestProcessor, limiter: ResponseRateLimiter?) {
         self.processor = processor
@@ -29,8 +30,17 @@ final class DNSDatagramHandler: ChannelInboundHandler {
             }
         }
         let buffer = context.channel.allocator.buffer(bytes: reply)
-        context.writeAndFlush(
+        // Written now, sent at the end of the read batch: one sendmmsg(2) for the answers to one recvmmsg(2).
+        context.write(
             wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
+        pending = true
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if pending {
+            pending = false
+            context.flush()
+        }
     }
 
     /// The response's header and question only, with TC set: the client retries over TCP.
