@@ -1,7 +1,8 @@
 import DNSSEC
-@testable import DNSServer
 import DNSWire
 import Testing
+
+@testable import DNSServer
 
 /// Answers from the pure responder, arranged after RFC 1034 §4.3.2 and RFC 4035 §3.1.
 @Suite struct QueryResponderTests {
@@ -61,6 +62,31 @@ import Testing
         // RFC 4035 §5.3.4: the labels field counts `_device.iotregistry.test`, fewer than the owner's labels.
         #expect(Int(sig.labels) == name.labelCount - 1)
         #expect(types(r.authority) == [.nsec, .rrsig])
+    }
+
+    /// The closest encloser of an absent name is read off the NSEC that covers it, from its owner or, as here, its
+    /// next name: `!.b` sorts before every name below the empty non-terminal `b`, so the covering NSEC is owned by a
+    /// name outside `b` and only its next name (`*.b`) shows that `b` exists and the wildcard applies.
+    @Test func wildcardBelowAnEmptyNonTerminalFoundThroughTheNextName() throws {
+        let records = try ZoneFileReader(origin: TestZone.apex, defaultTTL: 300).read(
+            """
+            @ 3600 IN SOA ns1 hostmaster 2026112300 3600 900 1209600 300
+            @ 3600 IN NS ns1
+            ns1 3600 IN A 127.0.0.1
+            *.b 300 IN TXT "wildcard"
+            a.b 300 IN TXT "a"
+            """)
+        let zone = try SignedZone(apex: TestZone.apex, records: records, keys: .generate())
+        let name = try DNSName(labels: [[UInt8(ascii: "!")], Array("b".utf8)]).appending(TestZone.apex)
+        let r = responder.respond(to: TestZone.query(name, .txt), zone: zone)
+        #expect(r.responseCode == .noError)
+        #expect(types(r.answers) == [.txt, .rrsig])
+        #expect(r.answers.first?.rdata == .txt(TXT(strings: [Array("wildcard".utf8)])!))
+        #expect(types(r.authority) == [.nsec, .rrsig])
+
+        let below = try DNSName(labels: [[UInt8(ascii: "!")], Array("c".utf8)]).appending(TestZone.apex)
+        let nx = responder.respond(to: TestZone.query(below, .txt), zone: zone)
+        #expect(nx.responseCode == .nxDomain)
     }
 
     @Test func outOfZoneIsRefused() throws {
@@ -129,7 +155,8 @@ import Testing
         let responder = QueryResponder()
         var queries = [
             TestZone.query(try TestZone.tlsaName(1), .tlsa), TestZone.query(try TestZone.tlsaName(1), .a),
-            TestZone.query(try TestZone.certName(1, rpid: 999), .cert), TestZone.query(try TestZone.tlsaName(4242), .tlsa),
+            TestZone.query(try TestZone.certName(1, rpid: 999), .cert),
+            TestZone.query(try TestZone.tlsaName(4242), .tlsa),
             TestZone.query(TestZone.apex, .dnskey), TestZone.query(TestZone.apex, .any),
             TestZone.query(try DNSName("NS1.IotRegistry.TEST."), .a, dnssec: false),
             TestZone.query(try DNSName("example.com."), .a),

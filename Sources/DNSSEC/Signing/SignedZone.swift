@@ -165,6 +165,10 @@ public struct SignedZone: Sendable {
         return soa.serial
     }
 
+    /// Whether any name below the apex has NS records (a delegation): without one, no answer is a referral and a
+    /// server can skip looking for zone cuts.
+    public var hasDelegations: Bool { !cuts.isEmpty }
+
     /// The number of owner names in the NSEC chain.
     public var nameCount: Int { order.count }
 
@@ -231,13 +235,5 @@ public struct SignedZone: Sendable {
     // MARK: - Sorted order
 
     /// The index of the first name in ``order`` not before `name`.
-    func lowerBound(_ name: DNSName) -> Int {
-        var lo = 0
-        var hi = order.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if DNSName.canonicalCompare(order[mid], name) < 0 { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    func lowerBound(_ name: DNSName) -> Int { DNSName.canonicalLowerBound(of: name, in: order) }
 }

@@ -27,14 +27,14 @@ struct Lookup {
             }
             return
         }
-        if isEmptyNonTerminal(qname) {
-            noData(proof: zone.nsec(covering: qname), into: &r)
+        // The NSEC at or before the name: it proves an empty non-terminal, or the name's absence.
+        let cover = zone.nsec(covering: qname)
+        if isEmptyNonTerminal(qname, cover: cover) {
+            noData(proof: cover, into: &r)
             return
         }
         // The name does not exist: find the closest encloser and look for a wildcard below it (RFC 4592 §4.1).
-        var encloser = qname.parent ?? zone.apex
-        while encloser != zone.apex, !exists(encloser), let p = encloser.parent { encloser = p }
-        let cover = zone.nsec(covering: qname)
+        let encloser = closestEncloser(cover: cover)
         if let wildcard = try? encloser.prepending(label: [UInt8(ascii: "*")]) {
             let wsets = zone.rrsets(at: wildcard).filter { !$0.rrset.rdatas.isEmpty }
             if !wsets.isEmpty {
@@ -66,6 +66,7 @@ struct Lookup {
 
     /// The nearest zone cut at or above `qname` (below the apex) that makes the answer a referral.
     func delegation() -> DNSName? {
+        guard zone.hasDelegations else { return nil }
         var n: DNSName? = qname
         while let name = n, name != zone.apex, name.labelCount > zone.apex.labelCount {
             if zone.rrset(name, .ns) != nil, !(name == qname && qtype == .ds) { return name }
@@ -85,13 +86,23 @@ struct Lookup {
         }
     }
 
-    func exists(_ name: DNSName) -> Bool {
-        !zone.rrsets(at: name).isEmpty || isEmptyNonTerminal(name)
+    /// The longest existing ancestor of the absent `qname`, read off the NSEC that covers it: names sort in
+    /// canonical order, so an ancestor with any name below it (itself existing, or an empty non-terminal) has the
+    /// NSEC's owner or its next name below it. No further search of the zone is needed.
+    func closestEncloser(cover: SignedRRSet?) -> DNSName {
+        guard let cover, case .nsec(let nsec)? = cover.rrset.rdatas.first else { return zone.apex }
+        var encloser = qname.parent ?? zone.apex
+        while encloser != zone.apex, !cover.rrset.name.isSubdomain(of: encloser),
+            !nsec.nextName.isSubdomain(of: encloser), let p = encloser.parent
+        {
+            encloser = p
+        }
+        return encloser
     }
 
     /// A name with no records but with names below it: the NSEC before it points to one of its descendants.
-    func isEmptyNonTerminal(_ name: DNSName) -> Bool {
-        guard let n = zone.nsec(covering: name), n.rrset.name != name, case .nsec(let nsec)? = n.rrset.rdatas.first
+    func isEmptyNonTerminal(_ name: DNSName, cover: SignedRRSet?) -> Bool {
+        guard let n = cover, n.rrset.name != name, case .nsec(let nsec)? = n.rrset.rdatas.first
         else { return false }
         return nsec.nextName != name && nsec.nextName.isSubdomain(of: name)
     }

@@ -7,9 +7,9 @@ public import NIOPosix
 import NIOSSL
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An authoritative DNS server for one signed zone: UDP, TCP (RFC 7766), DNS over TLS (RFC 7858), AXFR/IXFR
@@ -160,7 +160,11 @@ public final class DNSServer: Sendable {
             guard let self else { return }
             Task { await self.notifySecondaries() }
         }
-        if let old = observer.withLockedValue({ o in defer { o = token }; return o }) { store.stopObserving(old) }
+        if let old = observer.withLockedValue({ o in
+            defer { o = token }; return o
+        }) {
+            store.stopObserving(old)
+        }
     }
 
     static let queriesPerRead = 32
@@ -181,7 +185,8 @@ public final class DNSServer: Sendable {
                 .channelOption(.datagramVectorReadMessageCount, value: Self.queriesPerRead)
                 .channelOption(
                     .recvAllocator,
-                    value: FixedSizeRecvByteBufferAllocator(capacity: Self.queriesPerRead * Self.maxQuerySize))
+                    value: FixedSizeRecvByteBufferAllocator(capacity: Self.queriesPerRead * Self.maxQuerySize)
+                )
                 .channelInitializer { ch in
                     ch.eventLoop.makeCompletedFuture {
                         try ch.pipeline.syncOperations.addHandler(
@@ -213,7 +218,8 @@ public final class DNSServer: Sendable {
     private func makeTLSContext() throws -> NIOSSLContext {
         guard let chainPEM = configuration.tlsCertificateChainPEM, let keyPEM = configuration.tlsPrivateKeyPEM else {
             throw DNSServerError(
-                .badConfiguration, "DNS over TLS needs tlsCertificateChainPEM and tlsPrivateKeyPEM in the configuration")
+                .badConfiguration, "DNS over TLS needs tlsCertificateChainPEM and tlsPrivateKeyPEM in the configuration"
+            )
         }
         do {
             let chain = try NIOSSLCertificate.fromPEMBytes(Array(chainPEM.utf8))
@@ -223,7 +229,8 @@ public final class DNSServer: Sendable {
             config.applicationProtocols = ["dot"]
             return try NIOSSLContext(configuration: config)
         } catch {
-            throw DNSServerError(.badConfiguration, "the TLS certificate chain or private key is unusable (PEM expected)")
+            throw DNSServerError(
+                .badConfiguration, "the TLS certificate chain or private key is unusable (PEM expected)")
         }
     }
 
@@ -238,7 +245,8 @@ public final class DNSServer: Sendable {
                     let ops = ch.pipeline.syncOperations
                     if let tls { try ops.addHandler(NIOSSLServerHandler(context: tls)) }
                     try ops.addHandler(IdleStateHandler(allTimeout: idle))
-                    try ops.addHandler(ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)))
+                    try ops.addHandler(
+                        ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)))
                     try ops.addHandler(LengthFieldPrepender(lengthFieldBitLength: .twoBytes))
                     try ops.addHandler(DNSStreamHandler(processor: processor))
                 }
@@ -262,8 +270,10 @@ public final class DNSServer: Sendable {
         return await withTaskGroup(of: Bool.self) { g in
             for t in targets {
                 g.addTask {
-                    await Notifier(group: self.group, attempts: self.configuration.notifyAttempts,
-                        timeout: self.configuration.notifyTimeout).notify(t, zone: snapshot.zone)
+                    await Notifier(
+                        group: self.group, attempts: self.configuration.notifyAttempts,
+                        timeout: self.configuration.notifyTimeout
+                    ).notify(t, zone: snapshot.zone)
                 }
             }
             var n = 0
@@ -274,7 +284,11 @@ public final class DNSServer: Sendable {
 
     /// Closes every listener and stops NOTIFYing; queries in flight on open connections may still finish.
     public func stop() async {
-        if let token = observer.withLockedValue({ o in defer { o = nil }; return o }) { store.stopObserving(token) }
+        if let token = observer.withLockedValue({ o in
+            defer { o = nil }; return o
+        }) {
+            store.stopObserving(token)
+        }
         let all = channels.withLockedValue { c in
             defer { c = [] }
             return c
