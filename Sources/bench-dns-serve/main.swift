@@ -84,15 +84,29 @@ config.notifyAttempts = 1
 let server = DNSServer(configuration: config, zoneStore: ZoneStore(zone))
 let ports = try await server.start(udpTCP: .init(host: "127.0.0.1", port: port))
 
-try zone.masterFile().write(toFile: "\(dir)/zone.signed", atomically: true, encoding: .utf8)
-var existing = ""
-var mixed = ""
-for i in 0..<min(devices, 100_000) {
-    existing += "\(eid(i))._device.iotregistry.test. TLSA\n\(i + 10).\(eid(i)).iotregistry.test. CERT\n"
-    mixed += i % 2 == 0 ? "\(eid(i))._device.iotregistry.test. TLSA\n" : "\(i + 5).\(eid(i)).iotregistry.test. CERT\n"
+/// Writes `text` pieces to `path` as they come, so that no file's whole text is held in memory at once.
+func writeFile(_ path: String, _ produce: ((String) -> Void) -> Void) throws {
+    FileManager.default.createFile(atPath: path, contents: nil)
+    guard let file = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
+    defer { try? file.close() }
+    produce { file.write(Data($0.utf8)) }
 }
-try existing.write(toFile: "\(dir)/queries-existing", atomically: true, encoding: .utf8)
-try mixed.write(toFile: "\(dir)/queries-mixed", atomically: true, encoding: .utf8)
+try writeFile("\(dir)/zone.signed") { emit in
+    let records = zone.records
+    for start in stride(from: 0, to: records.count, by: 10_000) {
+        emit(ZoneFileWriter.write(records[start..<min(records.count, start + 10_000)]))
+    }
+}
+try writeFile("\(dir)/queries-existing") { emit in
+    for i in 0..<min(devices, 100_000) {
+        emit("\(eid(i))._device.iotregistry.test. TLSA\n\(i + 10).\(eid(i)).iotregistry.test. CERT\n")
+    }
+}
+try writeFile("\(dir)/queries-mixed") { emit in
+    for i in 0..<min(devices, 100_000) {
+        emit(i % 2 == 0 ? "\(eid(i))._device.iotregistry.test. TLSA\n" : "\(i + 5).\(eid(i)).iotregistry.test. CERT\n")
+    }
+}
 
 // Give back what signing and the files above used, so the figures are what serving needs (the peers are measured
 // after loading too).

@@ -51,45 +51,47 @@ extension SignedZone {
             if existedBefore[n] == nil { existedBefore[n] = nodes[n]?.hasData ?? false }
         }
 
+        // Nodes are packed (``Node``): each is decoded once here, changed, and packed again once at the end.
+        var open: [DNSName: [Entry]] = [:]
+        func entries(_ name: DNSName) -> [Entry] { open[name] ?? nodes[name]?.entries ?? [] }
         for r in change.removals {
             let name = r.name.lowercased()
             note(name)
-            guard var node = nodes[name], let i = node.index(of: r.type),
-                let j = node.entries[i].rdatas.firstIndex(of: r.rdata)
+            var e = entries(name)
+            guard let i = e.firstIndex(where: { $0.type == r.type }), let j = e[i].rdatas.firstIndex(of: r.rdata)
             else { continue }
-            node.entries[i].rdatas.remove(at: j)
-            removed.append(ResourceRecord(name: name, ttl: node.entries[i].ttl, rdata: r.rdata))
+            e[i].rdatas.remove(at: j)
+            removed.append(ResourceRecord(name: name, ttl: e[i].ttl, rdata: r.rdata))
             touched.insert(Touch(name: name, type: r.type))
-            nodes[name] = node
+            open[name] = e
         }
         for n in change.removedNames {
             let name = n.lowercased()
             note(name)
-            guard var node = nodes[name] else { continue }
-            for i in node.entries.indices where node.entries[i].type != .nsec && !node.entries[i].rdatas.isEmpty {
-                for rd in node.entries[i].rdatas {
-                    removed.append(ResourceRecord(name: name, ttl: node.entries[i].ttl, rdata: rd))
-                }
-                node.entries[i].rdatas = []
-                touched.insert(Touch(name: name, type: node.entries[i].type))
+            guard nodes[name] != nil || open[name] != nil else { continue }
+            var e = entries(name)
+            for i in e.indices where e[i].type != .nsec && !e[i].rdatas.isEmpty {
+                for rd in e[i].rdatas { removed.append(ResourceRecord(name: name, ttl: e[i].ttl, rdata: rd)) }
+                e[i].rdatas = []
+                touched.insert(Touch(name: name, type: e[i].type))
             }
-            nodes[name] = node
+            open[name] = e
         }
         for r in change.additions {
             let name = r.name.lowercased()
             note(name)
-            var node = nodes[name] ?? Node()
-            if let i = node.index(of: r.type) {
-                guard !node.entries[i].rdatas.contains(r.rdata) else { continue }
-                if node.entries[i].rdatas.isEmpty && node.entries[i].signatures.isEmpty { node.entries[i].ttl = r.ttl }
-                node.entries[i].rdatas.append(r.rdata)
-                added.append(ResourceRecord(name: name, ttl: node.entries[i].ttl, rdata: r.rdata))
+            var e = entries(name)
+            if let i = e.firstIndex(where: { $0.type == r.type }) {
+                guard !e[i].rdatas.contains(r.rdata) else { continue }
+                if e[i].rdatas.isEmpty && e[i].signatures.isEmpty { e[i].ttl = r.ttl }
+                e[i].rdatas.append(r.rdata)
+                added.append(ResourceRecord(name: name, ttl: e[i].ttl, rdata: r.rdata))
             } else {
-                node.entries.append(Entry(type: r.type, ttl: r.ttl, rdatas: [r.rdata], signatures: []))
+                e.append(Entry(type: r.type, ttl: r.ttl, rdatas: [r.rdata], signatures: []))
                 added.append(ResourceRecord(name: name, ttl: r.ttl, rdata: r.rdata))
             }
             touched.insert(Touch(name: name, type: r.type))
-            nodes[name] = node
+            open[name] = e
         }
         // A removal and re-addition of the same record cancel out.
         let both = Set(removed).intersection(added)
@@ -104,18 +106,19 @@ extension SignedZone {
         var jobs: [ParallelSigning.Job] = []
         var refs: [Touch] = []
         for t in touched {
-            guard var node = nodes[t.name], let i = node.index(of: t.type) else { continue }
-            let e = node.entries[i]
+            guard var entries = open[t.name], let i = entries.firstIndex(where: { $0.type == t.type }) else { continue }
+            let e = entries[i]
             for s in e.signatures { removed.append(ResourceRecord(name: t.name, ttl: e.ttl, rdata: .rrsig(s))) }
-            node.entries[i].signatures = []
+            entries[i].signatures = []
             if e.rdatas.isEmpty {
-                node.entries.remove(at: i)
+                entries.remove(at: i)
             } else {
-                jobs.append(job(t.name, node.entries[i]))
+                jobs.append(job(t.name, entries[i]))
                 refs.append(t)
             }
-            nodes[t.name] = node
+            open[t.name] = entries
         }
+        for (name, entries) in open { nodes[name] = Node(entries: entries) }
 
         // Names that appeared or disappeared change the NSEC chain.
         var dirty: Set<DNSName> = Set(touched.map(\.name))
@@ -124,7 +127,7 @@ extension SignedZone {
         for (name, existed) in existedBefore {
             let has = nodes[name]?.hasData ?? false
             if existed && !has {
-                if let e = nodes[name]?.entries.first(where: { $0.type == .nsec }) {
+                if let e = nodes[name]?.entry(.nsec) {
                     for r in e.rdatas { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: r)) }
                     for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
                 }
@@ -147,21 +150,22 @@ extension SignedZone {
             let i = lowerBound(name)
             dirty.insert(order[(i + order.count - 1) % order.count])
         }
+        let nsecTTL = self.nsecTTL
         for name in dirty {
-            guard var node = nodes[name] else { continue }
+            guard var entries = nodes[name]?.entries else { continue }
             let i = lowerBound(name)
             let next = order[(i + 1) % order.count]
-            let fresh = RData.nsec(Self.nsec(for: node, next: next))
-            if let k = node.index(of: .nsec) {
-                let e = node.entries[k]
+            let fresh = RData.nsec(Self.nsec(for: entries, next: next))
+            if let k = entries.firstIndex(where: { $0.type == .nsec }) {
+                let e = entries[k]
                 if e.rdatas == [fresh] { continue }
                 for r in e.rdatas { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: r)) }
                 for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
-                node.entries.remove(at: k)
+                entries.remove(at: k)
             }
             let entry = Entry(type: .nsec, ttl: nsecTTL, rdatas: [fresh], signatures: [])
-            node.entries.append(entry)
-            nodes[name] = node
+            entries.append(entry)
+            nodes[name] = Node(entries: entries)
             added.append(ResourceRecord(name: name, ttl: entry.ttl, rdata: fresh))
             jobs.append(job(name, entry))
             refs.append(Touch(name: name, type: .nsec))
@@ -185,27 +189,31 @@ extension SignedZone {
         var refs = refs
         var removed = removed
         var added = added
-        guard var apexNode = nodes[apex], let si = apexNode.index(of: .soa),
-            case .soa(var soa) = apexNode.entries[si].rdatas.first
+        guard var apexEntries = nodes[apex]?.entries, let si = apexEntries.firstIndex(where: { $0.type == .soa }),
+            case .soa(var soa) = apexEntries[si].rdatas.first
         else { throw DNSSECError(.missingRecord, "the apex SOA is gone") }
         let oldSerial = soa.serial
-        let soaEntry = apexNode.entries[si]
+        let soaEntry = apexEntries[si]
         let oldSOA = ResourceRecord(name: apex, ttl: soaEntry.ttl, rdata: .soa(soa))
         for s in soaEntry.signatures { removed.append(ResourceRecord(name: apex, ttl: soaEntry.ttl, rdata: .rrsig(s))) }
         soa.serial = SerialNumber(oldSerial).next().rawValue
         // RFC 1982: `target` is ahead of `oldSerial` when the distance is in (0, 2^31).
         if let target, target &- oldSerial > 1, target &- oldSerial < 1 << 31 { soa.serial = target }
-        apexNode.entries[si].rdatas = [.soa(soa)]
-        nodes[apex] = apexNode
-        jobs.append(job(apex, apexNode.entries[si]))
+        apexEntries[si].rdatas = [.soa(soa)]
+        jobs.append(job(apex, apexEntries[si]))
         refs.append(Touch(name: apex, type: .soa))
         let sigs = try sign(jobs, now: now)
+        // Decode each signed node once, then pack it once with its new signatures.
+        var open: [DNSName: [Entry]] = [apex: apexEntries]
         for (t, sig) in zip(refs, sigs) {
-            guard var node = nodes[t.name], let i = node.index(of: t.type) else { continue }
-            node.entries[i].signatures = [sig]
-            nodes[t.name] = node
-            added.append(ResourceRecord(name: t.name, ttl: node.entries[i].ttl, rdata: .rrsig(sig)))
+            guard var entries = open[t.name] ?? nodes[t.name]?.entries,
+                let i = entries.firstIndex(where: { $0.type == t.type })
+            else { continue }
+            entries[i].signatures = [sig]
+            open[t.name] = entries
+            added.append(ResourceRecord(name: t.name, ttl: entries[i].ttl, rdata: .rrsig(sig)))
         }
+        for (name, entries) in open { nodes[name] = Node(entries: entries) }
         let newSOA = ResourceRecord(name: apex, ttl: soaEntry.ttl, rdata: .soa(soa))
         // The new SOA's RRSIG was appended last; keep the SOA itself first.
         removed.insert(oldSOA, at: 0)
@@ -223,11 +231,14 @@ extension SignedZone {
         var removed: [ResourceRecord] = []
         for name in order {
             guard let node = nodes[name] else { continue }
-            for e in node.entries where e.type != .soa && isSigned(name, e.type) {
-                let due =
-                    e.signatures.isEmpty
-                    || e.signatures.contains { Int64($0.expiration) - t < Int64(policy.refreshWindow) }
-                guard due else { continue }
+            // The expirations are read in place; only a node with something due is decoded.
+            var due: Set<RecordType> = []
+            node.forEachRRSet { type, unsigned, earliest in
+                guard type != .soa, isSigned(name, type) else { return }
+                if unsigned || Int64(earliest) - t < Int64(policy.refreshWindow) { due.insert(type) }
+            }
+            guard !due.isEmpty else { continue }
+            for e in node.entries where due.contains(e.type) {
                 for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
                 jobs.append(job(name, e))
                 refs.append(Touch(name: name, type: e.type))

@@ -18,22 +18,9 @@ public struct SignedZone: Sendable {
     /// Timing of new signatures.
     public var policy: SigningPolicy
 
-    struct Entry: Sendable {
-        var type: RecordType
-        var ttl: UInt32
-        var rdatas: [RData]
-        var signatures: [RRSIG]
-    }
-
-    struct Node: Sendable {
-        var entries: [Entry] = []
-        func index(of type: RecordType) -> Int? { entries.firstIndex { $0.type == type } }
-        var hasData: Bool { entries.contains { $0.type != .nsec && !$0.rdatas.isEmpty } }
-    }
-
     var nodes: NodeTable
     /// Authoritative owner names (not glue below a delegation), canonical order; the apex is first.
-    var order: [DNSName]
+    var order: SortedNames
     /// Delegation points below the apex (names with NS).
     var cuts: Set<DNSName>
 
@@ -57,7 +44,9 @@ public struct SignedZone: Sendable {
         self.apex = apex
         self.keys = keys
         self.policy = policy
-        var nodes = NodeTable(capacity: records.count)
+        // Built decoded, packed once signed: packing a node at every record or signature would cost more.
+        var building: [DNSName: [Entry]] = [:]
+        building.reserveCapacity(records.count)
         for r in records {
             guard r.name.isSubdomain(of: apex) else {
                 throw DNSSECError(.outOfZone, "\(r.name) is not at or below the apex \(apex)")
@@ -66,52 +55,65 @@ public struct SignedZone: Sendable {
                 throw DNSSECError(.managedType, "\(r.type) at \(r.name) is produced by the signer; leave it out")
             }
             let name = r.name.lowercased()
-            var node = nodes[name] ?? Node()
-            if let i = node.index(of: r.type) {
-                if !node.entries[i].rdatas.contains(r.rdata) { node.entries[i].rdatas.append(r.rdata) }
-            } else {
-                node.entries.append(Entry(type: r.type, ttl: r.ttl, rdatas: [r.rdata], signatures: []))
-            }
-            nodes[name] = node
+            building[name, default: []].add(r)
         }
-        guard var apexNode = nodes[apex], let soaIndex = apexNode.index(of: .soa),
-            apexNode.entries[soaIndex].rdatas.count == 1, apexNode.index(of: .ns) != nil
+        guard let apexEntries = building[apex], let soa = apexEntries.first(where: { $0.type == .soa }),
+            soa.rdatas.count == 1, apexEntries.contains(where: { $0.type == .ns })
         else {
             throw DNSSECError(.missingRecord, "the apex \(apex) needs exactly one SOA and an NS RRset")
         }
-        apexNode.entries.append(
+        building[apex, default: []].append(
             Entry(
                 type: .dnskey, ttl: policy.dnskeyTTL, rdatas: keys.published.map { .dnskey($0.dnskey) }, signatures: [])
         )
-        nodes[apex] = apexNode
-        self.nodes = nodes
 
-        let cuts = Set(nodes.lazy.filter { $0.key != apex && $0.value.index(of: .ns) != nil }.map(\.key))
+        let cuts = Set(building.lazy.filter { $0.key != apex && $0.value.contains { $0.type == .ns } }.map(\.key))
         self.cuts = cuts
-        var names = Array(nodes.keys)
+        var names = Array(building.keys)
         if !cuts.isEmpty {
             names = names.filter { !Self.isBelowCut($0, cuts: cuts, apex: apex) }
         }
         names.sort()
-        self.order = names
+        self.order = SortedNames(names)
+        self.nodes = NodeTable(capacity: building.count)
 
+        let nsecTTL = Self.nsecTTL(soa)
         var jobs: [ParallelSigning.Job] = []
         var refs: [(DNSName, Int)] = []
         jobs.reserveCapacity(names.count * 2)
         refs.reserveCapacity(names.count * 2)
         for (i, name) in names.enumerated() {
             let next = names[(i + 1) % names.count]
-            var node = self.nodes[name] ?? Node()
-            node.entries.append(
-                Entry(type: .nsec, ttl: nsecTTL, rdatas: [.nsec(Self.nsec(for: node, next: next))], signatures: []))
-            self.nodes[name] = node
-            for (k, e) in node.entries.enumerated() where isSigned(name, e.type) {
+            var entries = building[name] ?? []
+            entries.append(
+                Entry(type: .nsec, ttl: nsecTTL, rdatas: [.nsec(Self.nsec(for: entries, next: next))], signatures: []))
+            building[name] = entries
+            for (k, e) in entries.enumerated() where isSigned(name, e.type) {
                 jobs.append(job(name, e))
                 refs.append((name, k))
             }
         }
-        let sigs = try sign(jobs, now: now)
-        for (ref, sig) in zip(refs, sigs) { self.nodes[ref.0]?.entries[ref.1].signatures = [sig] }
+        var sigs = try sign(jobs, now: now)
+        jobs = []
+        for (ref, sig) in zip(refs, sigs) { building[ref.0]?[ref.1].signatures = [sig] }
+        sigs = []
+        refs = []
+        // The names are the caller's, allocated among its records' RDATA: copies of their own, made here, leave
+        // those pages free once the caller drops its records.
+        var copies: [DNSName: DNSName] = [:]
+        copies.reserveCapacity(building.count)
+        for (name, entries) in building {
+            let copy = DNSName.compactCopy(of: name)
+            copies[name] = copy
+            nodes[copy] = Node(entries: entries)
+        }
+        order = SortedNames(names.map { copies[$0] ?? $0 })
+        names = []
+        copies = [:]
+        // The decoded form is gone; copying every node now puts it into the holes it left, so that the heap's
+        // top can be given back (``NodeTable/compact()``).
+        building = [:]
+        nodes.compact()
     }
 
     static let managedTypes: Set<RecordType> = [.rrsig, .nsec, .nsec3, .nsec3param, .dnskey]
@@ -125,8 +127,8 @@ public struct SignedZone: Sendable {
         return false
     }
 
-    static func nsec(for node: Node, next: DNSName) -> NSEC {
-        let types = node.entries.filter { $0.type != .nsec && !$0.rdatas.isEmpty }.map(\.type) + [.rrsig, .nsec]
+    static func nsec(for entries: [Entry], next: DNSName) -> NSEC {
+        let types = entries.filter { $0.type != .nsec && !$0.rdatas.isEmpty }.map(\.type) + [.rrsig, .nsec]
         return NSEC(nextName: next, types: TypeBitmap(types))
     }
 
@@ -137,10 +139,11 @@ public struct SignedZone: Sendable {
     }
 
     /// RFC 9077: the NSEC TTL is the lesser of the SOA MINIMUM and the SOA TTL.
-    var nsecTTL: UInt32 {
-        guard let e = nodes[apex]?.entries.first(where: { $0.type == .soa }), case .soa(let soa) = e.rdatas.first
-        else { return 0 }
-        return min(soa.minimum, e.ttl)
+    var nsecTTL: UInt32 { nodes[apex]?.entry(.soa).map(Self.nsecTTL) ?? 0 }
+
+    static func nsecTTL(_ soaEntry: Entry) -> UInt32 {
+        guard case .soa(let soa) = soaEntry.rdatas.first else { return 0 }
+        return min(soa.minimum, soaEntry.ttl)
     }
 
     func job(_ name: DNSName, _ e: Entry) -> ParallelSigning.Job {
@@ -159,7 +162,7 @@ public struct SignedZone: Sendable {
 
     /// The current SOA serial.
     public var serial: UInt32 {
-        guard case .soa(let soa) = nodes[apex]?.entries.first(where: { $0.type == .soa })?.rdatas.first else {
+        guard case .soa(let soa) = nodes[apex]?.entry(.soa)?.rdatas.first else {
             return 0
         }
         return soa.serial
@@ -174,7 +177,7 @@ public struct SignedZone: Sendable {
 
     /// The RRset of `type` at `name` with its signatures, or nil.
     public func rrset(_ name: DNSName, _ type: RecordType) -> SignedRRSet? {
-        guard let e = nodes[name]?.entries.first(where: { $0.type == type }), !e.rdatas.isEmpty else { return nil }
+        guard let e = nodes[name]?.entry(type), !e.rdatas.isEmpty else { return nil }
         return SignedRRSet(
             rrset: RRSet(name: name.lowercased(), type: type, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
     }
@@ -235,5 +238,5 @@ public struct SignedZone: Sendable {
     // MARK: - Sorted order
 
     /// The index of the first name in ``order`` not before `name`.
-    func lowerBound(_ name: DNSName) -> Int { DNSName.canonicalLowerBound(of: name, in: order) }
+    func lowerBound(_ name: DNSName) -> Int { order.lowerBound(name) }
 }

@@ -1,0 +1,38 @@
+import DNSWire
+import Testing
+
+@testable import DNSSEC
+
+/// The chunked NSEC-chain order behaves as one sorted array through inserts and removals that split and empty
+/// chunks.
+@Suite struct SortedNamesTests {
+    @Test func matchesASortedArrayThroughRandomChanges() throws {
+        let apex = try DNSName("zone.test.")
+        func name(_ n: Int) throws -> DNSName { try DNSName("n\(n).d\(n % 7)", origin: apex) }
+        var generator = SystemRandomNumberGenerator()
+        var reference = try (0..<300).map(name).sorted()  // two chunks, that grow past splitting
+        var names = SortedNames(reference)
+        for step in 0..<3_000 {
+            let candidate = try name(Int.random(in: 0..<4_000, using: &generator))
+            let i = names.lowerBound(candidate)
+            #expect(i == reference.firstIndex { !($0 < candidate) } ?? reference.count)
+            if i < names.count, names[i] == candidate {
+                names.remove(at: i)
+                reference.remove(at: i)
+            } else {
+                names.insert(candidate, at: i)
+                reference.insert(candidate, at: i)
+            }
+            if step % 500 == 0 || step == 2_999 {
+                #expect(names.count == reference.count)
+                #expect(Array(names) == reference)
+                for k in stride(from: 0, to: reference.count, by: 37) { #expect(names[k] == reference[k]) }
+            }
+        }
+        // Down to nothing and back.
+        while names.count > 0 { names.remove(at: names.count / 2) }
+        #expect(Array(names).isEmpty && names.lowerBound(apex) == 0)
+        names.insert(apex, at: 0)
+        #expect(Array(names) == [apex])
+    }
+}
