@@ -89,6 +89,21 @@ import Testing
         #expect(nx.responseCode == .nxDomain)
     }
 
+    @Test func negativeAnswersCarryTheCurrentSOAAndItsSignature() throws {
+        var zone = self.zone
+        let before = zone.serial
+        _ = try zone.apply(ZoneChange(additions: try TestZone.deviceRecords(7)))
+        let r = responder.respond(to: TestZone.query(try TestZone.certName(1, rpid: 999), .cert), zone: zone)
+        guard case .soa(let soa)? = r.authority.first?.rdata,
+            case .rrsig(let sig)? = r.authority.dropFirst().first?.rdata
+        else {
+            Issue.record("no SOA and RRSIG first in \(r.authority)")
+            return
+        }
+        #expect(soa.serial == zone.serial && soa.serial != before)
+        #expect(zone.rrset(zone.apex, .soa)?.signatures == [sig])
+    }
+
     @Test func outOfZoneIsRefused() throws {
         let r = ask(try DNSName("example.com."), .a)
         #expect(r.responseCode == .refused && !r.header.aa)

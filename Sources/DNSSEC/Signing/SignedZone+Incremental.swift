@@ -214,6 +214,7 @@ extension SignedZone {
             added.append(ResourceRecord(name: t.name, ttl: entries[i].ttl, rdata: .rrsig(sig)))
         }
         for (name, entries) in open { nodes[name] = Node(entries: entries) }
+        self.soa = rrset(apex, .soa)
         let newSOA = ResourceRecord(name: apex, ttl: soaEntry.ttl, rdata: .soa(soa))
         // The new SOA's RRSIG was appended last; keep the SOA itself first.
         removed.insert(oldSOA, at: 0)

@@ -43,12 +43,12 @@ extension SignedZone {
             set { packed = Self.pack(newValue) }
         }
 
-        /// The RRset of `type`, decoded, or nil.
-        func entry(_ type: RecordType) -> Entry? {
+        /// The RRset of `type`, decoded (its RRSIGs only when `signatures`), or nil.
+        func entry(_ type: RecordType, signatures: Bool = true) -> Entry? {
             var at = 0
             while at < packed.count {
                 let h = header(at)
-                if h.type == type { return decode(h) }
+                if h.type == type { return decode(h, signatures: signatures) }
                 at = h.end
             }
             return nil
@@ -123,7 +123,19 @@ extension SignedZone {
                 signatureCount: signatureCount, rdatasStart: at + 10, signaturesStart: signaturesStart, end: p)
         }
 
-        private func decode(_ h: Header) -> Entry {
+        /// The types of the RRsets that hold records, in stored order.
+        var types: [RecordType] {
+            var out: [RecordType] = []
+            var at = 0
+            while at < packed.count {
+                let h = header(at)
+                if h.rdataCount > 0 { out.append(h.type) }
+                at = h.end
+            }
+            return out
+        }
+
+        private func decode(_ h: Header, signatures decodeSignatures: Bool = true) -> Entry {
             var reader = WireReader(packed)
             func next(_ type: RecordType, at p: inout Int) -> RData {
                 let length = Int(u16(p))
@@ -139,6 +151,7 @@ extension SignedZone {
             rdatas.reserveCapacity(h.rdataCount)
             for _ in 0..<h.rdataCount { rdatas.append(next(h.type, at: &p)) }
             var signatures: [RRSIG] = []
+            guard decodeSignatures else { return Entry(type: h.type, ttl: h.ttl, rdatas: rdatas, signatures: []) }
             signatures.reserveCapacity(h.signatureCount)
             for _ in 0..<h.signatureCount {
                 if case .rrsig(let s) = next(.rrsig, at: &p) { signatures.append(s) }

@@ -23,6 +23,8 @@ public struct SignedZone: Sendable {
     var order: SortedNames
     /// Delegation points below the apex (names with NS).
     var cuts: Set<DNSName>
+    /// The apex SOA with its signature, kept decoded: every negative answer carries it.
+    public internal(set) var soa: SignedRRSet?
 
     // MARK: - Signing from scratch
 
@@ -114,6 +116,7 @@ public struct SignedZone: Sendable {
         // top can be given back (``NodeTable/compact()``).
         building = [:]
         nodes.compact()
+        self.soa = rrset(apex, .soa)
     }
 
     static let managedTypes: Set<RecordType> = [.rrsig, .nsec, .nsec3, .nsec3param, .dnskey]
@@ -176,11 +179,17 @@ public struct SignedZone: Sendable {
     public var nameCount: Int { order.count }
 
     /// The RRset of `type` at `name` with its signatures, or nil.
-    public func rrset(_ name: DNSName, _ type: RecordType) -> SignedRRSet? {
-        guard let e = nodes[name]?.entry(type), !e.rdatas.isEmpty else { return nil }
+    ///
+    /// - Parameter signatures: false leaves ``SignedRRSet/signatures`` empty (an answer without DNSSEC needs none).
+    public func rrset(_ name: DNSName, _ type: RecordType, signatures: Bool = true) -> SignedRRSet? {
+        guard let e = nodes[name]?.entry(type, signatures: signatures), !e.rdatas.isEmpty else { return nil }
         return SignedRRSet(
             rrset: RRSet(name: name.lowercased(), type: type, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
     }
+
+    /// The types of the RRsets at `name` (NSEC included), without decoding them; nil when the zone has no such
+    /// name.
+    public func rrsetTypes(at name: DNSName) -> [RecordType]? { nodes[name]?.types }
 
     /// All RRsets at `name`, or an empty array.
     public func rrsets(at name: DNSName) -> [SignedRRSet] {
@@ -193,7 +202,7 @@ public struct SignedZone: Sendable {
 
     /// The signed NSEC RRset whose owner is the closest name at or before `name` in canonical order: it proves
     /// `name` absent when `name` lies strictly between its owner and next name (RFC 4035 §3.1.3.2).
-    public func nsec(covering name: DNSName) -> SignedRRSet? {
+    public func nsec(covering name: DNSName, signatures: Bool = true) -> SignedRRSet? {
         let i = lowerBound(name)
         let owner: DNSName
         if i < order.count, order[i] == name {
@@ -202,7 +211,7 @@ public struct SignedZone: Sendable {
             guard i > 0 else { return nil }
             owner = order[i - 1]
         }
-        return rrset(owner, .nsec)
+        return rrset(owner, .nsec, signatures: signatures)
     }
 
     /// The whole signed zone: per name in canonical order, each RRset then its RRSIGs (SOA first).

@@ -12,6 +12,8 @@ struct SortedNames: Sendable, Sequence {
     private var chunks: [[DNSName]] = []
     /// `starts[c]` is the position of `chunks[c][0]` in the whole list.
     private var starts: [Int] = []
+    /// `lasts[c]` is the last name of `chunks[c]`: a flat array to search before the chunk itself.
+    private var lasts: [DNSName] = []
     private(set) var count = 0
 
     /// - Parameter sorted: names already in canonical order, without duplicates.
@@ -21,6 +23,7 @@ struct SortedNames: Sendable, Sequence {
             let end = Swift.min(sorted.count, at + Self.chunkSize)
             chunks.append(Array(sorted[at..<end]))
             starts.append(at)
+            lasts.append(sorted[end - 1])
             at = end
         }
         count = sorted.count
@@ -33,15 +36,8 @@ struct SortedNames: Sendable, Sequence {
 
     /// The position of the first name not before `name`; `count` when every name is before it.
     func lowerBound(_ name: DNSName) -> Int {
-        // The first chunk whose last name is not before `name`.
-        var lo = 0
-        var hi = chunks.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if let last = chunks[mid].last, DNSName.canonicalCompare(last, name) < 0 { lo = mid + 1 } else { hi = mid }
-        }
-        guard lo < chunks.count else { return count }
-        return starts[lo] + DNSName.canonicalLowerBound(of: name, in: chunks[lo])
+        let c = DNSName.canonicalLowerBound(of: name, in: lasts)
+        return c < chunks.count ? starts[c] + DNSName.canonicalLowerBound(of: name, in: chunks[c]) : count
     }
 
     /// Inserts `name` at `position` (from ``lowerBound(_:)``, so the order holds).
@@ -49,6 +45,7 @@ struct SortedNames: Sendable, Sequence {
         guard !chunks.isEmpty else {
             chunks = [[name]]
             starts = [0]
+            lasts = [name]
             count = 1
             return
         }
@@ -61,7 +58,9 @@ struct SortedNames: Sendable, Sequence {
             chunks[c].removeSubrange(Self.chunkSize...)
             chunks.insert(tail, at: c + 1)
             starts.insert(0, at: c + 1)
+            lasts.insert(tail[tail.count - 1], at: c + 1)
         }
+        lasts[c] = chunks[c][chunks[c].count - 1]
         renumber(from: c + 1)
     }
 
@@ -73,8 +72,10 @@ struct SortedNames: Sendable, Sequence {
         if chunks[c].isEmpty {
             chunks.remove(at: c)
             starts.remove(at: c)
+            lasts.remove(at: c)
             renumber(from: c)
         } else {
+            lasts[c] = chunks[c][chunks[c].count - 1]
             renumber(from: c + 1)
         }
     }

@@ -14,21 +14,21 @@ struct Lookup {
             referral(cut, into: &r)
             return
         }
-        let sets = zone.rrsets(at: qname).filter { !$0.rrset.rdatas.isEmpty }
-        if !sets.isEmpty {
+        // Only the RRsets an answer carries are decoded, and their RRSIGs only with DO.
+        if let types = zone.rrsetTypes(at: qname), !types.isEmpty {
             if qtype == .any {
-                for s in sets { r.answers += records(s) }
-            } else if let s = sets.first(where: { $0.rrset.type == qtype }) {
+                for s in zone.rrsets(at: qname) where !s.rrset.rdatas.isEmpty { r.answers += records(s) }
+            } else if types.contains(qtype), let s = zone.rrset(qname, qtype, signatures: dnssec) {
                 r.answers += records(s)
-            } else if let c = sets.first(where: { $0.rrset.type == .cname }) {
+            } else if types.contains(.cname), let c = zone.rrset(qname, .cname, signatures: dnssec) {
                 r.answers += records(c)
             } else {
-                noData(proof: sets.first { $0.rrset.type == .nsec }, into: &r)
+                noData(proof: dnssec ? zone.rrset(qname, .nsec) : nil, into: &r)
             }
             return
         }
         // The NSEC at or before the name: it proves an empty non-terminal, or the name's absence.
-        let cover = zone.nsec(covering: qname)
+        let cover = zone.nsec(covering: qname, signatures: dnssec)
         if isEmptyNonTerminal(qname, cover: cover) {
             noData(proof: cover, into: &r)
             return
@@ -48,7 +48,8 @@ struct Lookup {
                     if dnssec, let cover { r.authority += cover.records }
                 } else {
                     noData(proof: cover, into: &r)
-                    if dnssec, let w = wsets.first(where: { $0.rrset.type == .nsec }), w != cover {
+                    if dnssec, let w = wsets.first(where: { $0.rrset.type == .nsec }), w.rrset.name != cover?.rrset.name
+                    {
                         r.authority += w.records
                     }
                 }
@@ -58,7 +59,9 @@ struct Lookup {
             addSOA(into: &r)
             guard dnssec else { return }
             if let cover { r.authority += cover.records }
-            if let wcover = zone.nsec(covering: wildcard), wcover != cover { r.authority += wcover.records }
+            if let wcover = zone.nsec(covering: wildcard), wcover.rrset.name != cover?.rrset.name {
+                r.authority += wcover.records
+            }
         }
     }
 
@@ -114,7 +117,7 @@ struct Lookup {
 
     /// The SOA for a negative answer, its TTL lowered to the negative TTL (RFC 2308 §3, RFC 9077).
     func addSOA(into r: inout Message) {
-        guard var soa = zone.rrset(zone.apex, .soa) else { return }
+        guard var soa = zone.soa else { return }
         if case .soa(let data)? = soa.rrset.rdatas.first { soa.rrset.ttl = min(soa.rrset.ttl, data.minimum) }
         r.authority += records(soa)
     }
