@@ -79,42 +79,25 @@ public struct SignedZone: Sendable {
         self.order = SortedNames(names)
         self.nodes = NodeTable(capacity: building.count)
 
-        let nsecTTL = Self.nsecTTL(soa)
-        var jobs: [ParallelSigning.Job] = []
-        var refs: [(DNSName, Int)] = []
-        jobs.reserveCapacity(names.count * 2)
-        refs.reserveCapacity(names.count * 2)
-        for (i, name) in names.enumerated() {
-            let next = names[(i + 1) % names.count]
-            var entries = building[name] ?? []
-            entries.append(
-                Entry(type: .nsec, ttl: nsecTTL, rdatas: [.nsec(Self.nsec(for: entries, next: next))], signatures: []))
-            building[name] = entries
-            for (k, e) in entries.enumerated() where isSigned(name, e.type) {
-                jobs.append(job(name, e))
-                refs.append((name, k))
-            }
-        }
-        var sigs = try sign(jobs, now: now)
-        jobs = []
-        for (ref, sig) in zip(refs, sigs) { building[ref.0]?[ref.1].signatures = [sig] }
-        sigs = []
-        refs = []
+        // Each name's RRsets at its place in the order, signed and packed on all cores (``ParallelBuild``).
+        var ordered = names.map { building.removeValue(forKey: $0) ?? [] }
+        let t = UInt32(clamping: Int64(now.timeIntervalSince1970))
+        let packed = try ParallelBuild.build(
+            .init(
+                names: names, entries: ordered, cuts: cuts, keys: keys, apex: apex, nsecTTL: Self.nsecTTL(soa),
+                inception: t &- policy.inceptionOffset, expiration: t &+ policy.validity))
+        ordered = []
         // The names are the caller's, allocated among its records' RDATA: copies of their own, made here, leave
         // those pages free once the caller drops its records.
-        var copies: [DNSName: DNSName] = [:]
-        copies.reserveCapacity(building.count)
-        for (name, entries) in building {
-            let copy = DNSName.compactCopy(of: name)
-            copies[name] = copy
-            nodes[copy] = Node(entries: entries)
-        }
-        order = SortedNames(names.map { copies[$0] ?? $0 })
+        let copies = names.map(DNSName.compactCopy(of:))
         names = []
-        copies = [:]
-        // The decoded form is gone; copying every node now puts it into the holes it left, so that the heap's
-        // top can be given back (``NodeTable/compact()``).
+        for (name, node) in zip(copies, packed) { nodes[name] = node }
+        // Glue below a delegation: stored, not signed, not in the NSEC chain.
+        for (name, entries) in building { nodes[DNSName.compactCopy(of: name)] = Node(entries: entries) }
         building = [:]
+        order = SortedNames(copies)
+        // The working data is gone; copying every node now puts it into the holes it left, so that the heap's
+        // top can be given back (``NodeTable/compact()``).
         nodes.compact()
         self.soa = rrset(apex, .soa)
     }

@@ -1,0 +1,78 @@
+import DNSWire
+import Dispatch
+
+/// Signs a zone's names from scratch on all cores: each worker takes a run of names in canonical order and, for
+/// each, adds the NSEC to its successor, signs every RRset and packs the node. Only the sort before and the table
+/// after run on one core.
+enum ParallelBuild {
+    struct Input: Sendable {
+        /// The authoritative names in canonical order, and their RRsets (same positions).
+        var names: [DNSName]
+        var entries: [[SignedZone.Entry]]
+        var cuts: Set<DNSName>
+        var keys: ZoneKeys
+        var apex: DNSName
+        var nsecTTL: UInt32
+        var inception: UInt32
+        var expiration: UInt32
+    }
+
+    private final class Output: @unchecked Sendable {
+        // Each chunk writes only its own slots: no two threads touch the same element.
+        let nodes: UnsafeMutableBufferPointer<SignedZone.Node>
+        let failures: UnsafeMutableBufferPointer<Bool>
+        init(count: Int, chunks: Int) {
+            nodes = .allocate(capacity: count)
+            nodes.initialize(repeating: SignedZone.Node())
+            failures = .allocate(capacity: chunks)
+            failures.initialize(repeating: false)
+        }
+        deinit {
+            nodes.deinitialize()
+            nodes.deallocate()
+            failures.deallocate()
+        }
+    }
+
+    /// The packed, signed node of every name in `input.names`, at the same positions.
+    static func build(_ input: Input) throws -> [SignedZone.Node] {
+        let count = input.names.count
+        let chunkSize = max(64, count / 256)
+        let chunks = (count + chunkSize - 1) / chunkSize
+        let output = Output(count: count, chunks: chunks)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            for i in (c * chunkSize)..<min(count, (c + 1) * chunkSize) {
+                guard let node = try? node(at: i, input) else {
+                    output.failures[c] = true
+                    return
+                }
+                output.nodes[i] = node
+            }
+        }
+        guard !output.failures.contains(true) else {
+            throw DNSSECError(.signingFailed, "ECDSA signing failed for at least one RRset")
+        }
+        return Array(output.nodes)
+    }
+
+    private static func node(at i: Int, _ input: Input) throws -> SignedZone.Node {
+        let name = input.names[i]
+        let next = input.names[(i + 1) % input.names.count]
+        var entries = input.entries[i]
+        entries.append(
+            SignedZone.Entry(
+                type: .nsec, ttl: input.nsecTTL, rdatas: [.nsec(SignedZone.nsec(for: entries, next: next))],
+                signatures: []))
+        let delegation = input.cuts.contains(name)
+        for k in entries.indices where !delegation || entries[k].type == .ds || entries[k].type == .nsec {
+            let e = entries[k]
+            entries[k].signatures = [
+                try RRSetSigner.sign(
+                    RRSet(name: name, type: e.type, ttl: e.ttl, rdatas: e.rdatas),
+                    key: e.type == .dnskey ? input.keys.keySigningKey : input.keys.zoneSigningKey, signer: input.apex,
+                    inception: input.inception, expiration: input.expiration)
+            ]
+        }
+        return SignedZone.Node(entries: entries)
+    }
+}
