@@ -55,3 +55,18 @@ enum ParallelSigning {
         return results.buffer.compactMap { $0 }
     }
 }
+
+/// Slots that concurrent workers fill, each worker only its own indices (so no two threads touch one element).
+final class ParallelSlots<T>: @unchecked Sendable {
+    let slots: UnsafeMutableBufferPointer<T>
+
+    init(count: Int, initial: T) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: initial)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+}

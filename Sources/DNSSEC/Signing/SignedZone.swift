@@ -77,7 +77,7 @@ public struct SignedZone: Sendable {
         }
         names.sort()
         self.order = SortedNames(names)
-        self.nodes = NodeTable(capacity: building.count)
+        self.nodes = NodeTable()
 
         // Each name's RRsets at its place in the order, signed and packed on all cores (``ParallelBuild``).
         var ordered = names.map { building.removeValue(forKey: $0) ?? [] }
@@ -91,7 +91,7 @@ public struct SignedZone: Sendable {
         // those pages free once the caller drops its records.
         let copies = names.map(DNSName.compactCopy(of:))
         names = []
-        for (name, node) in zip(copies, packed) { nodes[name] = node }
+        nodes = NodeTable(names: copies, nodes: packed, extra: building.count)
         // Glue below a delegation: stored, not signed, not in the NSEC chain.
         for (name, entries) in building { nodes[DNSName.compactCopy(of: name)] = Node(entries: entries) }
         building = [:]
