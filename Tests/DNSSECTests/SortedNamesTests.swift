@@ -35,4 +35,15 @@ import Testing
         names.insert(apex, at: 0)
         #expect(Array(names) == [apex])
     }
+
+    @Test func theParallelSortGivesTheCanonicalOrder() throws {
+        let apex = try DNSName("zone.test.")
+        var generator = SystemRandomNumberGenerator()
+        let names = try (0..<10_000).map { _ in
+            try DNSName(
+                "n\(Int.random(in: 0..<100_000, using: &generator)).D\(Int.random(in: 0..<9, using: &generator))",
+                origin: apex)
+        }
+        #expect(ParallelBuild.sorted(names) == names.sorted())
+    }
 }

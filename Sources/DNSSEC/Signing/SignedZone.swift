@@ -75,7 +75,7 @@ public struct SignedZone: Sendable {
         if !cuts.isEmpty {
             names = names.filter { !Self.isBelowCut($0, cuts: cuts, apex: apex) }
         }
-        names.sort()
+        names = ParallelBuild.sorted(names)
         self.order = SortedNames(names)
         self.nodes = NodeTable()
 
