@@ -5,7 +5,39 @@ public import RegistryCore
 
 extension PostgresRegistryStore {
     public func commit(_ changes: ChangeSet) async throws {
-        try await transaction { connection in try await Self.apply(changes, on: connection, logger: logger) }
+        try await groupCommit.commit(changes)
+    }
+
+    /// One transaction for a batch of change sets (``GroupCommit``): each in its own savepoint, so that one that
+    /// fails leaves the others; a batch of one needs none.
+    static func write(_ changeSets: [ChangeSet], client: PostgresClient, logger: Logger) async -> [Result<
+        Void, any Error
+    >] {
+        do {
+            return try await transaction(client: client, logger: logger) { connection in
+                if changeSets.count == 1 {
+                    try await apply(changeSets[0], on: connection, logger: logger)
+                    return [.success(())]
+                }
+                var results: [Result<Void, any Error>] = []
+                for changes in changeSets {
+                    try await connection.query("SAVEPOINT change_set", logger: logger)
+                    do {
+                        try await apply(changes, on: connection, logger: logger)
+                        try await connection.query("RELEASE SAVEPOINT change_set", logger: logger)
+                        results.append(.success(()))
+                    } catch {
+                        try await connection.query("ROLLBACK TO SAVEPOINT change_set", logger: logger)
+                        try await connection.query("RELEASE SAVEPOINT change_set", logger: logger)
+                        results.append(.failure(registryError(error)))
+                    }
+                }
+                return results
+            }
+        } catch {
+            // The transaction itself failed (connection, deadlock, a batch of one refused): nothing was written.
+            return changeSets.map { _ in .failure(error) }
+        }
     }
 
     /// Applies `changes` in the transaction open on `connection`, in the SQLite store's order: rows first, then the
@@ -27,7 +59,8 @@ extension PostgresRegistryStore {
                     VALUES (\(asp.id), \(asp.name), \(asp.fqdn), \(Int64(asp.port)), \(asp.url),
                         \(asp.transportProtocol), \(asp.serverCertificatePEM), \(asp.createdAt.millis))
                     """)
-                _ = try await run("INSERT INTO tokens(hash, role, tenant_id) VALUES (\(insert.tokenHash), 'asp', \(asp.id))")
+                _ = try await run(
+                    "INSERT INTO tokens(hash, role, tenant_id) VALUES (\(insert.tokenHash), 'asp', \(asp.id))")
             case .named(let tenant):
                 _ = try await run(
                     """
@@ -142,10 +175,12 @@ extension PostgresRegistryStore {
         if !changes.certificateInserts.isEmpty {
             // Issue order, kept per database so "current" never depends on clocks.
             let count = Int64(changes.certificateInserts.count)
-            guard let counter = try await rows(
-                "UPDATE counters SET value = value + \(count) WHERE name = 'certificate' RETURNING value",
-                on: connection, logger: logger
-            ).first else {
+            guard
+                let counter = try await rows(
+                    "UPDATE counters SET value = value + \(count) WHERE name = 'certificate' RETURNING value",
+                    on: connection, logger: logger
+                ).first
+            else {
                 throw RegistryError(.unavailable, "the certificate counter is missing; the schema is damaged")
             }
             let first = try counter["value"].decode(Int64.self) - count + 1
@@ -179,9 +214,11 @@ extension PostgresRegistryStore {
         try await applyProvisioning(changes, run: run)
         if !changes.audit.isEmpty {
             // The head's row lock orders every chain extension: the chain stays linear across nodes.
-            guard let head = try await rows(
-                "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE", on: connection, logger: logger
-            ).first else {
+            guard
+                let head = try await rows(
+                    "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE", on: connection, logger: logger
+                ).first
+            else {
                 throw RegistryError(.unavailable, "the audit head is missing; run `iotreg audit verify`")
             }
             var sequence = try head["seq"].decode(Int64.self)
@@ -205,10 +242,12 @@ extension PostgresRegistryStore {
         if !changes.outbox.isEmpty {
             // Numbers come from a counter row locked until commit, not a sequence: they follow commit order.
             let count = Int64(changes.outbox.count)
-            guard let counter = try await rows(
-                "UPDATE counters SET value = value + \(count) WHERE name = 'outbox' RETURNING value",
-                on: connection, logger: logger
-            ).first else {
+            guard
+                let counter = try await rows(
+                    "UPDATE counters SET value = value + \(count) WHERE name = 'outbox' RETURNING value",
+                    on: connection, logger: logger
+                ).first
+            else {
                 throw RegistryError(.unavailable, "the outbox counter is missing; the schema is damaged")
             }
             let first = try counter["value"].decode(Int64.self) - count + 1

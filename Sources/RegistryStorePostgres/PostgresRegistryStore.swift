@@ -17,6 +17,8 @@ public final class PostgresRegistryStore: RegistryStore {
     let client: PostgresClient
     let logger: Logger
     private let runTask: Task<Void, Never>
+    /// Concurrent commits share one transaction, one WAL flush and one wait for the audit chain (``GroupCommit``).
+    let groupCommit: GroupCommit
     /// Where the store connects (without the password).
     public let url: PostgresDatabaseURL
 
@@ -30,6 +32,9 @@ public final class PostgresRegistryStore: RegistryStore {
         let client = PostgresClient(configuration: configuration, backgroundLogger: self.logger)
         self.client = client
         runTask = Task { await client.run() }
+        groupCommit = GroupCommit(maxBatch: 64) { [logger = self.logger] changeSets in
+            await Self.write(changeSets, client: client, logger: logger)
+        }
     }
 
     /// Connects to a `postgres://` URL.
@@ -94,6 +99,12 @@ public final class PostgresRegistryStore: RegistryStore {
     /// Runs `body` in one transaction on one pooled connection: committed when it returns, rolled back when it
     /// throws. Errors come out as ``RegistryError``.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await Self.transaction(client: client, logger: logger, body)
+    }
+
+    static func transaction<T: Sendable>(
+        client: PostgresClient, logger: Logger, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         do {
             return try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)

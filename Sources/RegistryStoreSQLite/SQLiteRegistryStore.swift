@@ -27,7 +27,23 @@ public final class SQLiteRegistryStore: RegistryStore {
         } else {
             database = try DatabasePool(path: path, configuration: configuration)
         }
-        groupCommit = GroupCommit(database: database) { changes, db in try Self.apply(changes, in: db) }
+        groupCommit = GroupCommit { [database] changeSets in
+            do {
+                return try await database.write { db in
+                    changeSets.map { changes in
+                        Result {
+                            try db.inSavepoint {
+                                try Self.apply(changes, in: db)
+                                return .commit
+                            }
+                        }
+                    }
+                }
+            } catch {
+                // The transaction itself failed (disk, lock): nothing of the batch was written.
+                return changeSets.map { _ in .failure(error) }
+            }
+        }
     }
 
     public func migrate() async throws {

@@ -13,6 +13,7 @@ public enum RegistryStoreConformance {
         ("device round trip", deviceRoundTrip),
         ("stale update is refused and writes nothing", staleUpdateRefused),
         ("duplicate insert is refused and the whole change set is rolled back", duplicateInsertRollsBack),
+        ("concurrent commits (one transaction under group commit): a refused one leaves the others", concurrentCommits),
         ("RPIDs only grow", rpidsOnlyGrow),
         ("device listing pages by EID with filters", devicePaging),
         ("audit chain links every entry and records the head", auditChain),
@@ -113,6 +114,51 @@ public enum RegistryStoreConformance {
         }
         try expect(try await store.device(eid: eid(2)) == nil, "half of a refused change set was written")
         try expect(try await store.outboxEvents(after: 0, limit: 10).isEmpty, "refused commit wrote an event")
+    }
+
+    /// Sixty commits at once, every third refused (it inserts a device that exists): stores that write concurrent
+    /// commits in one transaction must roll back only the refused ones, and keep the audit chain and the outbox
+    /// whole.
+    static func concurrentCommits(_ store: any RegistryStore) async throws {
+        var seed = ChangeSet()
+        seed.deviceInserts = (0..<10).map { device($0) }
+        try await store.commit(seed)
+        let outcomes = await withTaskGroup(of: (Int, String).self) { group in
+            for n in 0..<60 {
+                group.addTask {
+                    var changes = ChangeSet()
+                    changes.deviceInserts = n % 3 == 0 ? [device(100 + n), device(n % 10)] : [device(100 + n)]
+                    changes.audit = [
+                        AuditDraft(at: now, actor: "asp:a", action: "device.create", target: "device:\(n)")
+                    ]
+                    changes.outbox = [OutboxEvent(at: now, kind: .deviceRegistered, eid: eid(100 + n))]
+                    do {
+                        try await store.commit(changes)
+                        return (n, "committed")
+                    } catch let error as RegistryError where error.code == .alreadyExists {
+                        return (n, "refused as a duplicate")
+                    } catch {
+                        return (n, "failed: \(error)")
+                    }
+                }
+            }
+            var all: [Int: String] = [:]
+            for await (n, code) in group { all[n] = code }
+            return all
+        }
+        for n in 0..<60 {
+            let refused = n % 3 == 0
+            let expected = refused ? "refused as a duplicate" : "committed"
+            try expect(outcomes[n] == expected, "commit \(n): \(outcomes[n] ?? "no outcome"), expected \(expected)")
+            let stored = try await store.device(eid: eid(100 + n)) != nil
+            try expect(stored != refused, "device \(100 + n) stored: \(stored), its commit refused: \(refused)")
+        }
+        let events = try await store.outboxEvents(after: 0, limit: 100)
+        try expect(events.count == 40, "\(events.count) outbox events for 40 commits")
+        try expect(Set(events.compactMap(\.eid)).count == 40, "outbox events repeat a device")
+        let entries = try await store.auditEntries(after: 0, limit: 100)
+        try expect(entries.map(\.sequence) == Array(1...40), "audit sequences \(entries.map(\.sequence))")
+        try expect(try await Registry(store: store).verifyAudit().isIntact, "the audit chain broke")
     }
 
     static func rpidsOnlyGrow(_ store: any RegistryStore) async throws {
@@ -358,7 +404,8 @@ public enum RegistryStoreConformance {
     }
 
     static func jobItemsOnce(_ store: any RegistryStore) async throws {
-        let job = Job(id: "job-1", submitter: "asp:a", operation: .create, status: .queued, total: 3, createdAt: now,
+        let job = Job(
+            id: "job-1", submitter: "asp:a", operation: .create, status: .queued, total: 3, createdAt: now,
             updatedAt: now)
         var changes = ChangeSet()
         changes.jobInserts = [job]
@@ -406,7 +453,8 @@ public enum RegistryStoreConformance {
 
     static func tokensResolve(_ store: any RegistryStore) async throws {
         var changes = ChangeSet()
-        let asp = ASP(id: "asp-x", name: "ParkoServ", fqdn: "iot.parkoserv.test", port: 8883, url: nil,
+        let asp = ASP(
+            id: "asp-x", name: "ParkoServ", fqdn: "iot.parkoserv.test", port: 8883, url: nil,
             transportProtocol: "mqtts", serverCertificatePEM: nil, createdAt: now)
         changes.tenantInserts = [
             TenantInsert(record: .registryOperator, tokenHash: "t-op"),
