@@ -8,22 +8,32 @@ extension PostgresRegistryStore {
         try await groupCommit.commit(changes)
     }
 
-    /// One transaction for a batch of change sets (``GroupCommit``): each in its own savepoint, so that one that
-    /// fails leaves the others; a batch of one needs none.
+    /// One transaction for a batch of change sets (``GroupCommit``).
+    ///
+    /// Every change set's rows are written first, then the audit entries and outbox events of them all in one
+    /// extension of each chain: the head rows are locked once per batch, not once per change set. The batch is
+    /// first tried whole; if any change set is refused, that transaction rolls back and the batch is written again
+    /// with a savepoint per change set, so that only the refused ones fail.
     static func write(_ changeSets: [ChangeSet], client: PostgresClient, logger: Logger) async -> [Result<
         Void, any Error
     >] {
         do {
+            try await transaction(client: client, logger: logger) { connection in
+                for changes in changeSets { try await applyRows(changes, on: connection, logger: logger) }
+                try await appendChains(changeSets, on: connection, logger: logger)
+            }
+            return changeSets.map { _ in .success(()) }
+        } catch {
+            // A batch of one has its answer; a larger one is written again, each change set on its own.
+            guard changeSets.count > 1 else { return [.failure(error)] }
+        }
+        do {
             return try await transaction(client: client, logger: logger) { connection in
-                if changeSets.count == 1 {
-                    try await apply(changeSets[0], on: connection, logger: logger)
-                    return [.success(())]
-                }
                 var results: [Result<Void, any Error>] = []
                 for changes in changeSets {
                     try await connection.query("SAVEPOINT change_set", logger: logger)
                     do {
-                        try await apply(changes, on: connection, logger: logger)
+                        try await applyRows(changes, on: connection, logger: logger)
                         try await connection.query("RELEASE SAVEPOINT change_set", logger: logger)
                         results.append(.success(()))
                     } catch {
@@ -32,17 +42,20 @@ extension PostgresRegistryStore {
                         results.append(.failure(registryError(error)))
                     }
                 }
+                let written = zip(changeSets, results).compactMap { changes, result in
+                    (try? result.get()).map { changes }
+                }
+                try await appendChains(written, on: connection, logger: logger)
                 return results
             }
         } catch {
-            // The transaction itself failed (connection, deadlock, a batch of one refused): nothing was written.
+            // The transaction itself failed (connection, deadlock): nothing was written.
             return changeSets.map { _ in .failure(error) }
         }
     }
 
-    /// Applies `changes` in the transaction open on `connection`, in the SQLite store's order: rows first, then the
-    /// audit chain and the outbox, whose row locks (taken last, held until commit) serialise only that tail.
-    static func apply(_ changes: ChangeSet, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Everything of `changes` but the audit entries and outbox events.
+    static func applyRows(_ changes: ChangeSet, on connection: PostgresConnection, logger: Logger) async throws {
         func run(_ query: PostgresQuery) async throws -> Int {
             let changed = try await Self.rows(query, on: connection, logger: logger)
             return changed.count
@@ -212,7 +225,20 @@ extension PostgresRegistryStore {
             }
         }
         try await applyProvisioning(changes, run: run)
-        if !changes.audit.isEmpty {
+    }
+
+    /// The audit entries and outbox events of `changeSets`, in their order, as one extension of each chain. Written
+    /// after every row, in the SQLite store's order: the head rows' locks, taken last and held until commit,
+    /// serialise only this tail across nodes.
+    static func appendChains(_ changeSets: [ChangeSet], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        func run(_ query: PostgresQuery) async throws -> Int {
+            try await Self.rows(query, on: connection, logger: logger).count
+        }
+        let audit = changeSets.flatMap(\.audit)
+        let outbox = changeSets.flatMap(\.outbox)
+        if !audit.isEmpty {
             // The head's row lock orders every chain extension: the chain stays linear across nodes.
             guard
                 let head = try await rows(
@@ -224,7 +250,7 @@ extension PostgresRegistryStore {
             var sequence = try head["seq"].decode(Int64.self)
             var previous = try head["hash"].decode(String.self)
             var values: [[SQLValue]] = []
-            for draft in changes.audit {
+            for draft in audit {
                 sequence += 1
                 let entry = AuditEntry.chained(draft, sequence: sequence, previousHash: previous)
                 values.append([
@@ -239,9 +265,9 @@ extension PostgresRegistryStore {
             for statement in statements { _ = try await run(statement) }
             _ = try await run("UPDATE audit_head SET seq = \(sequence), hash = \(previous) WHERE id = 1")
         }
-        if !changes.outbox.isEmpty {
+        if !outbox.isEmpty {
             // Numbers come from a counter row locked until commit, not a sequence: they follow commit order.
-            let count = Int64(changes.outbox.count)
+            let count = Int64(outbox.count)
             guard
                 let counter = try await rows(
                     "UPDATE counters SET value = value + \(count) WHERE name = 'outbox' RETURNING value",
@@ -255,7 +281,7 @@ extension PostgresRegistryStore {
                 prefix: """
                     INSERT INTO outbox(seq, at, kind, eid, asp_id, rpid, previous_rpid, previous_asp_id, serial) VALUES
                     """,
-                rows: changes.outbox.enumerated().map { offset, event in
+                rows: outbox.enumerated().map { offset, event in
                     [
                         .integer(first + Int64(offset)), .integer(event.at.millis), .text(event.kind.rawValue),
                         .text(event.eid?.digits), .text(event.aspID), .integer(event.rpid),
