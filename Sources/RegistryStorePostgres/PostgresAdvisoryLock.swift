@@ -15,6 +15,9 @@ public actor PostgresAdvisoryLock {
     public nonisolated let key: Int64
     private let url: PostgresDatabaseURL
     private var connection: PostgresConnection?
+    /// The session of the last try that did not get the lock, kept for the next try (a standby asks every second;
+    /// a new session each time would cost a connection setup, and an authentication, per second per node).
+    private var spare: PostgresConnection?
     private let logger = Logger(label: "iotreg.store.postgres.lock", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// The lock for `name` (for example "dns-signer") in the database at `url`; nothing is taken yet.
@@ -37,11 +40,16 @@ public actor PostgresAdvisoryLock {
     public func tryAcquire() async throws -> Bool {
         if connection != nil, await isHeld() { return true }
         let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(
-                configuration: try url.connectionConfiguration(), id: 1, logger: logger)
-        } catch {
-            throw PostgresRegistryStore.registryError(error)
+        if let spare, !spare.isClosed {
+            connection = spare
+            self.spare = nil
+        } else {
+            do {
+                connection = try await PostgresConnection.connect(
+                    configuration: try url.connectionConfiguration(), id: 1, logger: logger)
+            } catch {
+                throw PostgresRegistryStore.registryError(error)
+            }
         }
         do {
             let rows = try await PostgresRegistryStore.rows(
@@ -54,7 +62,7 @@ public actor PostgresAdvisoryLock {
             Self.abandon(connection)
             throw PostgresRegistryStore.registryError(error)
         }
-        Self.abandon(connection)
+        spare = connection
         return false
     }
 
@@ -88,6 +96,10 @@ public actor PostgresAdvisoryLock {
 
     /// Gives the lock up and closes its session.
     public func release() async {
+        if let spare {
+            self.spare = nil
+            Self.abandon(spare)
+        }
         guard let connection else { return }
         self.connection = nil
         if !connection.isClosed {
