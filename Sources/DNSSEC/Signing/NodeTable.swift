@@ -66,15 +66,6 @@ struct NodeTable: Sendable, Sequence {
         }
     }
 
-    /// Copies every node's bytes into a new block of exactly their size, the shards' order being the heap's
-    /// order of allocation: after a build frees its working data, the copies fill the freed space and the
-    /// originals, freed in turn, leave whole pages that the allocator can return.
-    mutating func compact() {
-        for s in shards.indices {
-            for i in shards[s].values.indices { shards[s].values[i].compact() }
-        }
-    }
-
     /// Every owner name, in no particular order.
     var keys: [DNSName] { shards.flatMap(\.keys) }
 

@@ -82,23 +82,23 @@ public struct SignedZone: Sendable {
         // Each name's RRsets at its place in the order, signed and packed on all cores (``ParallelBuild``).
         var ordered = names.map { building.removeValue(forKey: $0) ?? [] }
         let t = UInt32(clamping: Int64(now.timeIntervalSince1970))
-        let packed = try ParallelBuild.build(
+        var packed = try ParallelBuild.build(
             .init(
                 names: names, entries: ordered, cuts: cuts, keys: keys, apex: apex, nsecTTL: Self.nsecTTL(soa),
                 inception: t &- policy.inceptionOffset, expiration: t &+ policy.validity))
         ordered = []
-        // The names are the caller's, allocated among its records' RDATA: copies of their own, made here, leave
-        // those pages free once the caller drops its records.
+        // Memory that stays: the names and nodes are copied here, on this thread, into the holes the working data
+        // left. The caller's names sit among its records' RDATA, and the workers packed their nodes among their
+        // signing garbage; once those originals are freed too, whole pages can be given back to the system.
         let copies = names.map(DNSName.compactCopy(of:))
         names = []
+        for i in packed.indices { packed[i].compact() }
         nodes = NodeTable(names: copies, nodes: packed, extra: building.count)
+        packed = []
         // Glue below a delegation: stored, not signed, not in the NSEC chain.
         for (name, entries) in building { nodes[DNSName.compactCopy(of: name)] = Node(entries: entries) }
         building = [:]
         order = SortedNames(copies)
-        // The working data is gone; copying every node now puts it into the holes it left, so that the heap's
-        // top can be given back (``NodeTable/compact()``).
-        nodes.compact()
         self.soa = rrset(apex, .soa)
     }
 
