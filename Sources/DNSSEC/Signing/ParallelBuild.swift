@@ -17,42 +17,26 @@ enum ParallelBuild {
         var expiration: UInt32
     }
 
-    private final class Output: @unchecked Sendable {
-        // Each chunk writes only its own slots: no two threads touch the same element.
-        let nodes: UnsafeMutableBufferPointer<SignedZone.Node>
-        let failures: UnsafeMutableBufferPointer<Bool>
-        init(count: Int, chunks: Int) {
-            nodes = .allocate(capacity: count)
-            nodes.initialize(repeating: SignedZone.Node())
-            failures = .allocate(capacity: chunks)
-            failures.initialize(repeating: false)
-        }
-        deinit {
-            nodes.deinitialize()
-            nodes.deallocate()
-            failures.deallocate()
-        }
-    }
-
     /// The packed, signed node of every name in `input.names`, at the same positions.
     static func build(_ input: Input) throws -> [SignedZone.Node] {
         let count = input.names.count
         let chunkSize = max(64, count / 256)
         let chunks = (count + chunkSize - 1) / chunkSize
-        let output = Output(count: count, chunks: chunks)
+        let nodes = ParallelSlots(count: count, initial: SignedZone.Node())
+        let failures = ParallelSlots(count: chunks, initial: false)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             for i in (c * chunkSize)..<min(count, (c + 1) * chunkSize) {
                 guard let node = try? node(at: i, input) else {
-                    output.failures[c] = true
+                    failures.slots[c] = true
                     return
                 }
-                output.nodes[i] = node
+                nodes.slots[i] = node
             }
         }
-        guard !output.failures.contains(true) else {
+        guard !failures.slots.contains(true) else {
             throw DNSSECError(.signingFailed, "ECDSA signing failed for at least one RRset")
         }
-        return Array(output.nodes)
+        return Array(nodes.slots)
     }
 
     /// `names` in canonical order: two halves sorted at once, then merged (the sort is the largest step of a

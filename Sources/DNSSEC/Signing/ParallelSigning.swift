@@ -8,23 +8,6 @@ enum ParallelSigning {
         var key: DNSSECKey
     }
 
-    private final class Results: @unchecked Sendable {
-        // Each chunk writes only its own slots: no two threads touch the same element.
-        let buffer: UnsafeMutableBufferPointer<RRSIG?>
-        let failures: UnsafeMutableBufferPointer<Bool>
-        init(count: Int, chunks: Int) {
-            buffer = .allocate(capacity: count)
-            buffer.initialize(repeating: nil)
-            failures = .allocate(capacity: chunks)
-            failures.initialize(repeating: false)
-        }
-        deinit {
-            buffer.deinitialize()
-            buffer.deallocate()
-            failures.deallocate()
-        }
-    }
-
     static func sign(_ jobs: [Job], signer: DNSName, inception: UInt32, expiration: UInt32) throws -> [RRSIG] {
         if jobs.count < 64 {
             return try jobs.map {
@@ -34,7 +17,8 @@ enum ParallelSigning {
         }
         let chunkSize = max(64, jobs.count / 64)
         let chunks = (jobs.count + chunkSize - 1) / chunkSize
-        let results = Results(count: jobs.count, chunks: chunks)
+        let signatures = ParallelSlots<RRSIG?>(count: jobs.count, initial: nil)
+        let failures = ParallelSlots(count: chunks, initial: false)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             let range = (c * chunkSize)..<min(jobs.count, (c + 1) * chunkSize)
             for i in range {
@@ -43,16 +27,16 @@ enum ParallelSigning {
                     let sig = try? RRSetSigner.sign(
                         job.rrset, key: job.key, signer: signer, inception: inception, expiration: expiration)
                 else {
-                    results.failures[c] = true
+                    failures.slots[c] = true
                     return
                 }
-                results.buffer[i] = sig
+                signatures.slots[i] = sig
             }
         }
-        guard !results.failures.contains(true) else {
+        guard !failures.slots.contains(true) else {
             throw DNSSECError(.signingFailed, "ECDSA signing failed for at least one RRset")
         }
-        return results.buffer.compactMap { $0 }
+        return signatures.slots.compactMap { $0 }
     }
 }
 
