@@ -13,15 +13,6 @@ struct NodeTable: Sendable, Sequence {
 
     private var shards: [[DNSName: Node]]
 
-    init(capacity: Int = 0) {
-        let perShard = capacity / Self.shardCount + 1
-        shards = (0..<Self.shardCount).map { _ in
-            var shard: [DNSName: Node] = [:]
-            shard.reserveCapacity(perShard)
-            return shard
-        }
-    }
-
     /// The table of `names[i]` to `nodes[i]`, plus room for `extra` more, filled on all cores: the names are hashed
     /// in parallel, then each shard is filled by one worker.
     init(names: [DNSName], nodes: [Node], extra: Int = 0) {

@@ -76,13 +76,12 @@ enum ParallelBuild {
             SignedZone.Entry(
                 type: .nsec, ttl: input.nsecTTL, rdatas: [.nsec(SignedZone.nsec(for: entries, next: next))],
                 signatures: []))
-        let delegation = input.cuts.contains(name)
-        for k in entries.indices where !delegation || entries[k].type == .ds || entries[k].type == .nsec {
+        for k in entries.indices where SignedZone.isSigned(name, entries[k].type, cuts: input.cuts) {
             let e = entries[k]
             entries[k].signatures = [
                 try RRSetSigner.sign(
                     RRSet(name: name, type: e.type, ttl: e.ttl, rdatas: e.rdatas),
-                    key: e.type == .dnskey ? input.keys.keySigningKey : input.keys.zoneSigningKey, signer: input.apex,
+                    key: SignedZone.signingKey(for: e.type, in: input.keys), signer: input.apex,
                     inception: input.inception, expiration: input.expiration)
             ]
         }

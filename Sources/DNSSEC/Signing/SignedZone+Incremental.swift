@@ -263,10 +263,12 @@ extension SignedZone {
         var added: [ResourceRecord] = []
         var jobs: [ParallelSigning.Job] = []
         var refs: [Touch] = []
-        guard var apexNode = copy.nodes[apex], let ki = apexNode.index(of: .dnskey) else {
+        guard var apexEntries = copy.nodes[apex]?.entries,
+            let ki = apexEntries.firstIndex(where: { $0.type == .dnskey })
+        else {
             throw DNSSECError(.missingRecord, "the apex DNSKEY RRset is gone")
         }
-        let old = apexNode.entries[ki]
+        let old = apexEntries[ki]
         let fresh = newKeys.published.map { RData.dnskey($0.dnskey) }
         for r in old.rdatas where !fresh.contains(r) {
             removed.append(ResourceRecord(name: apex, ttl: old.ttl, rdata: r))
@@ -274,15 +276,15 @@ extension SignedZone {
         for r in fresh where !old.rdatas.contains(r) {
             added.append(ResourceRecord(name: apex, ttl: old.ttl, rdata: r))
         }
-        apexNode.entries[ki].rdatas = fresh
-        copy.nodes[apex] = apexNode
-        for name in copy.order {
+        apexEntries[ki].rdatas = fresh
+        copy.nodes[apex] = Node(entries: apexEntries)
+        // Only the DNSKEY RRset when the ZSK stays: no need to decode every other name.
+        for name in resignAll ? Array(copy.order) : [apex] {
             guard let node = copy.nodes[name] else { continue }
             for e in node.entries where e.type != .soa && copy.isSigned(name, e.type) {
                 guard e.type == .dnskey || resignAll else { continue }
-                let current = e.type == .dnskey ? apexNode.entries[ki] : e
                 for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
-                jobs.append(copy.job(name, current))
+                jobs.append(copy.job(name, e))
                 refs.append(Touch(name: name, type: e.type))
             }
         }

@@ -54,19 +54,6 @@ extension SignedZone {
             return nil
         }
 
-        /// The position of the RRset of `type` in ``entries``.
-        func index(of type: RecordType) -> Int? {
-            var at = 0
-            var i = 0
-            while at < packed.count {
-                let h = header(at)
-                if h.type == type { return i }
-                at = h.end
-                i += 1
-            }
-            return nil
-        }
-
         /// Whether the name holds data other than NSEC (an NSEC alone is what a removed name leaves behind).
         var hasData: Bool {
             var at = 0

@@ -76,8 +76,6 @@ public struct SignedZone: Sendable {
             names = names.filter { !Self.isBelowCut($0, cuts: cuts, apex: apex) }
         }
         names = ParallelBuild.sorted(names)
-        self.order = SortedNames(names)
-        self.nodes = NodeTable()
 
         // Each name's RRsets at its place in the order, signed and packed on all cores (``ParallelBuild``).
         var ordered = names.map { building.removeValue(forKey: $0) ?? [] }
@@ -93,12 +91,13 @@ public struct SignedZone: Sendable {
         let copies = names.map(DNSName.compactCopy(of:))
         names = []
         for i in packed.indices { packed[i].compact() }
-        nodes = NodeTable(names: copies, nodes: packed, extra: building.count)
+        var nodes = NodeTable(names: copies, nodes: packed, extra: building.count)
         packed = []
         // Glue below a delegation: stored, not signed, not in the NSEC chain.
         for (name, entries) in building { nodes[DNSName.compactCopy(of: name)] = Node(entries: entries) }
         building = [:]
-        order = SortedNames(copies)
+        self.nodes = nodes
+        self.order = SortedNames(copies)
         self.soa = rrset(apex, .soa)
     }
 
@@ -119,9 +118,15 @@ public struct SignedZone: Sendable {
     }
 
     /// Whether the RRset at `name` of `type` is authoritative and gets an RRSIG (RFC 4035 §2.2).
-    func isSigned(_ name: DNSName, _ type: RecordType) -> Bool {
-        if cuts.contains(name) { return type == .ds || type == .nsec }
-        return true
+    func isSigned(_ name: DNSName, _ type: RecordType) -> Bool { Self.isSigned(name, type, cuts: cuts) }
+
+    static func isSigned(_ name: DNSName, _ type: RecordType, cuts: Set<DNSName>) -> Bool {
+        !cuts.contains(name) || type == .ds || type == .nsec
+    }
+
+    /// RFC 6781 §3.1: the KSK signs the DNSKEY RRset, the ZSK everything else.
+    static func signingKey(for type: RecordType, in keys: ZoneKeys) -> DNSSECKey {
+        type == .dnskey ? keys.keySigningKey : keys.zoneSigningKey
     }
 
     /// RFC 9077: the NSEC TTL is the lesser of the SOA MINIMUM and the SOA TTL.
@@ -135,7 +140,7 @@ public struct SignedZone: Sendable {
     func job(_ name: DNSName, _ e: Entry) -> ParallelSigning.Job {
         ParallelSigning.Job(
             rrset: RRSet(name: name, type: e.type, ttl: e.ttl, rdatas: e.rdatas),
-            key: e.type == .dnskey ? keys.keySigningKey : keys.zoneSigningKey)
+            key: Self.signingKey(for: e.type, in: keys))
     }
 
     func sign(_ jobs: [ParallelSigning.Job], now: Date) throws -> [RRSIG] {
