@@ -37,7 +37,8 @@ public final class PeerProcess: Sendable {
         let (out, outReader) = try Self.descriptor(for: standardOutput)
         defer { close(out) }
         // Only standard output can be read back (``standardOutput``); a piped standard error is discarded.
-        let (err, _) = try Self.descriptor(for: { if case .pipe = standardError { .null } else { standardError } }())
+        let errorTarget: Output = if case .pipe = standardError { .null } else { standardError }
+        let (err, _) = try Self.descriptor(for: errorTarget)
         defer { close(err) }
         try self.init(spawning: executable, arguments, stdin: input, stdout: out, stderr: err, reader: outReader)
     }

@@ -204,7 +204,7 @@ public actor EPPSession {
                 return response(
                     .success,
                     data: .list(
-                        page.map { .init(eid: $0.eid.digits, status: Self.info($0).statuses[0]) },
+                        page.map { .init(eid: $0.eid.digits, status: Self.status(of: $0.state)) },
                         next: devices.count > list.limit ? page.last?.eid.digits : nil),
                     clTRID: clTRID)
             }
@@ -344,7 +344,7 @@ public actor EPPSession {
         }
     }
 
-    /// The lifecycle state an EPP status names (the inverse of the table in ``info(_:)``).
+    /// The lifecycle state an EPP status names (the inverse of ``status(of:)``).
     static func state(of status: DeviceStatus) -> DeviceState {
         switch status {
         case .ok: .active
@@ -354,16 +354,20 @@ public actor EPPSession {
         }
     }
 
+    /// The EPP status a lifecycle state shows as.
+    static func status(of state: DeviceState) -> DeviceStatus {
+        switch state {
+        case .registered: .inactive
+        case .active: .ok
+        case .transferPending: .pendingTransfer
+        case .deactivated, .deleted: .clientHold
+        }
+    }
+
     static func info(_ device: Device) -> EPPResponse.DeviceInfo {
-        let status: DeviceStatus =
-            switch device.state {
-            case .registered: .inactive
-            case .active: .ok
-            case .transferPending: .pendingTransfer
-            case .deactivated, .deleted: .clientHold
-            }
-        return EPPResponse.DeviceInfo(
-            eid: device.eid.digits, iccid: device.iccid.digits, statuses: [status], owner: device.ownerID,
+        EPPResponse.DeviceInfo(
+            eid: device.eid.digits, iccid: device.iccid.digits, statuses: [status(of: device.state)],
+            owner: device.ownerID,
             mno: device.mnoID, sponsor: device.aspID, rpid: device.rpid, model: device.model, serial: device.serial,
             firmwareVersion: device.firmwareVersion, mudURL: device.mudURL, createdAt: device.createdAt,
             updatedAt: device.updatedAt)

@@ -106,15 +106,15 @@ final class RegistryNode: Sendable {
         let zonePublisher = try home.zonePublisher(
             store: store, pki: pki, zone: settings.zone, keys: try home.zoneKeys(create: true), sink: nil,
             revocationBound: options.revocationBound, logger: logger)
+        let postgres = store as? PostgresRegistryStore
         let scheduler = JobScheduler(registry: registry, logger: logger)
         // Alone over SQLite, every unfinished job was left by this node's last run; over PostgreSQL another node
         // may be running it, so only jobs that stopped making progress are adopted (the "stalled jobs" step).
-        if !(store is PostgresRegistryStore) { try await scheduler.resumeUnfinished() }
+        if postgres == nil { try await scheduler.resumeUnfinished() }
 
         let prometheus = PrometheusCollectorRegistry()
         if options.bootstrapMetrics { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus)) }
 
-        let postgres = store as? PostgresRegistryStore
         let lease: any SignerLease =
             postgres.map { PostgresAdvisoryLock(url: $0.url, name: "dns-signer") } ?? SoleSignerLease()
         let signerRole = ZoneSignerRole(lease: lease, publisher: zonePublisher, logger: logger) { zone in
