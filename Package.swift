@@ -216,7 +216,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "RegistryTesting", dependencies: ["RegistryCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "RegistryTesting",
+            dependencies: [
+                "RegistryCore", "PKI", crypto, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "RegistryAPI",
             dependencies: [
@@ -343,7 +350,7 @@ let package = Package(
         .testTarget(
             name: "RegistryZoneTests",
             dependencies: [
-                "RegistryZone", "RegistryCore", "RegistryStoreSQLite", "DNSSEC", "DNSWire", "PKI", "PeerTesting", crypto,
+                "RegistryZone", "RegistryCore", "RegistryTesting", "RegistryStoreSQLite", "DNSSEC", "DNSWire", "PKI", "PeerTesting", crypto,
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
@@ -434,7 +441,7 @@ let package = Package(
         .testTarget(
             name: "EPPTests",
             dependencies: [
-                "EPP", "RegistryCore", "RegistryStoreSQLite", "PeerTesting", "PKI", crypto,
+                "EPP", "RegistryCore", "RegistryTesting", "RegistryStoreSQLite", "PeerTesting", crypto,
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],

@@ -1,9 +1,9 @@
 import Crypto
 import EPP
 import Foundation
-import PKI
 import PeerTesting
 import RegistryCore
+import RegistryTesting
 import SwiftASN1
 import Testing
 import X509
@@ -11,36 +11,16 @@ import X509
 /// `info` gives the sponsoring ASP the device's current certificate, as REST's `GET /v1/devices/{eid}/certificate`
 /// does: absent before the MNO's CSR is signed, the issued DER once it is, absent again after deactivation.
 @Suite struct CertificateInfoTests {
-    static func pki() throws -> RegistryPKI {
-        let hierarchy = try CAHierarchy.create(
-            keyStore: InMemoryKeyStore(),
-            rootSubject: try DistinguishedName(parsing: "CN=EPP Test Root"),
-            issuing: ["devices": try DistinguishedName(parsing: "CN=EPP Test Issuing CA")])
-        return try RegistryPKI(
-            hierarchy: hierarchy, issuingDomain: "devices", zone: "iotregistry.test.",
-            urls: try PublicationURLs(base: "http://127.0.0.1:8080"), validity: 30 * 86_400,
-            renewalGrace: 10 * 86_400)
-    }
-
-    static func csr(_ key: P256.Signing.PrivateKey) throws -> [UInt8] {
-        let request = try CertificateSigningRequest(
-            version: .v1, subject: try DistinguishedName { CommonName("ignored") },
-            privateKey: Certificate.PrivateKey(key), attributes: CertificateSigningRequest.Attributes())
-        var serializer = DER.Serializer()
-        try serializer.serialize(request)
-        return serializer.serializedBytes
-    }
-
     @Test(.enabled(if: PeerTool.isAvailable("xmllint")))
     func infoCarriesTheCurrentCertificate() async throws {
-        let world = try await EPPWorld.make(pki: try Self.pki())
+        let world = try await EPPWorld.make(pki: try TestCertificates.pki())
         let session = try await world.loggedIn()
         let eid = try await world.registerDevice(7)
         #expect(try await world.send(session, Frames.info(eid)).value("certificate") == nil)
 
         #expect(try await world.send(session, Frames.update(eid, rem: "inactive")).code == 1000)
         let key = P256.Signing.PrivateKey()
-        let record = try await world.registry.submitCSR(eid, csr: try Self.csr(key), by: .mno(world.mno.id))
+        let record = try await world.registry.submitCSR(eid, csr: try TestCertificates.csr(key), by: .mno(world.mno.id))
         let answer = try await world.send(session, Frames.info(eid))
         let text = try #require(answer.value("certificate"), "\(answer.text)")
         let der = try #require(Data(base64Encoded: text))

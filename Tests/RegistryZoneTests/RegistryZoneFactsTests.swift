@@ -5,6 +5,7 @@ import Foundation
 import PKI
 import RegistryCore
 import RegistryStoreSQLite
+import RegistryTesting
 import RegistryZone
 import SwiftASN1
 import Testing
@@ -26,13 +27,7 @@ struct RegistryZoneFactsTests {
     }
 
     func world() async throws -> World {
-        let hierarchy = try CAHierarchy.create(
-            keyStore: InMemoryKeyStore(),
-            rootSubject: try DistinguishedName(parsing: "CN=IoT Registry Root CA, O=IoT Registry Test"),
-            issuing: ["devices": try DistinguishedName(parsing: "CN=IoT Registry Issuing CA, O=IoT Registry Test")])
-        let pki = try RegistryPKI(
-            hierarchy: hierarchy, issuingDomain: "devices", zone: ZoneFixtures.apex,
-            urls: try PublicationURLs(base: "http://127.0.0.1:8080"))
+        let pki = try TestCertificates.pki(validity: 365 * 86_400, grace: 30 * 86_400)
         let store = try SQLiteRegistryStore(path: ":memory:")
         try await store.migrate()
         let registry = Registry(store: store, pki: pki)
@@ -43,8 +38,8 @@ struct RegistryZoneFactsTests {
             NewASP(name: "CarParkServ", fqdn: "iot.carparkserv.ca", port: 8883), by: op)
         let owner = try await registry.createTenant(kind: .owner, name: "City", by: op)
         let mno = try await registry.createTenant(kind: .mno, name: "Telco", by: op)
-        let root = try ZoneFixtures.der(hierarchy.root.certificate)
-        let issuing = try hierarchy.issuing.values.map { try ZoneFixtures.der($0.certificate) }
+        let root = try ZoneFixtures.der(pki.hierarchy.root.certificate)
+        let issuing = try pki.hierarchy.issuing.values.map { try ZoneFixtures.der($0.certificate) }
         let facts = RegistryZoneFacts(store: store, caCertificates: { (root, issuing) })
         let publisher = ZonePublisher(
             records: ZoneRecords(configuration: try ZoneConfiguration(apex: try DNSName(ZoneFixtures.apex))),
@@ -55,15 +50,7 @@ struct RegistryZoneFactsTests {
             owner: .owner(owner.id), mno: .mno(mno.id), ownerID: owner.id, mnoID: mno.id)
     }
 
-    func csr() throws -> [UInt8] {
-        let key = P256.Signing.PrivateKey()
-        let request = try CertificateSigningRequest(
-            version: .v1, subject: try DistinguishedName { CommonName("ignored") },
-            privateKey: Certificate.PrivateKey(key), attributes: CertificateSigningRequest.Attributes())
-        var serializer = DER.Serializer()
-        try serializer.serialize(request)
-        return serializer.serializedBytes
-    }
+    func csr() throws -> [UInt8] { try TestCertificates.csr() }
 
     func iccid(_ n: Int) -> String {
         try! ICCID.withCheckDigit(body: "898812345678" + String(format: "%07d", n)).digits

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import PKI
 import RegistryCore
+import RegistryTesting
 import SwiftASN1
 import X509
 
@@ -10,16 +11,7 @@ enum CertificateFixture {
     static let zone = "iotregistry.test."
 
     static func pki(validity: TimeInterval = 30 * 86_400, grace: TimeInterval = 10 * 86_400) throws -> RegistryPKI {
-        let hierarchy = try CAHierarchy.create(
-            keyStore: InMemoryKeyStore(),
-            rootSubject: try DistinguishedName(parsing: "CN=IoT Registry Root CA, O=IoT Registry Test"),
-            issuing: [
-                "devices": try DistinguishedName(parsing: "CN=IoT Registry Issuing CA devices, O=IoT Registry Test")
-            ],
-            now: Date(timeIntervalSince1970: 1_700_000_000))
-        return try RegistryPKI(
-            hierarchy: hierarchy, issuingDomain: "devices", zone: zone,
-            urls: try PublicationURLs(base: "http://127.0.0.1:8080"), validity: validity, renewalGrace: grace)
+        try TestCertificates.pki(validity: validity, grace: grace, now: Date(timeIntervalSince1970: 1_700_000_000))
     }
 
     /// A world whose registry has a CA, and whose clock is the CA's.
@@ -27,15 +19,9 @@ enum CertificateFixture {
         try await World.make(pki: try pki(validity: validity, grace: grace))
     }
 
-    /// A DER PKCS#10 request signed by `key`, with a subject the registry must ignore.
     static func csr(_ key: P256.Signing.PrivateKey = .init(), commonName: String = "ignored.example") throws -> [UInt8]
     {
-        let request = try CertificateSigningRequest(
-            version: .v1, subject: try DistinguishedName { CommonName(commonName) },
-            privateKey: Certificate.PrivateKey(key), attributes: CertificateSigningRequest.Attributes())
-        var serializer = DER.Serializer()
-        try serializer.serialize(request)
-        return serializer.serializedBytes
+        try TestCertificates.csr(key, commonName: commonName)
     }
 
     /// The same request as an EST body (base64 DER).
