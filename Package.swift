@@ -308,9 +308,9 @@ let package = Package(
         .executableTarget(
             name: "bench-store",
             dependencies: [
-                "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres",
+                "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres", "RegistryTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), crypto,
             ],
             swiftSettings: swiftSettings
         ),

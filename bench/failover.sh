@@ -18,5 +18,5 @@ fi
 echo "failover with $DEVICES devices (release iotreg; job batches of 50, takeover after 3 s without progress)"
 IOTREG_TEST_POSTGRES_URL=$URL IOTREG_BINARY=.build/release/iotreg IOTREG_FAILOVER_DEVICES=$DEVICES \
     swift test --skip-build --filter FailoverTests 2>&1 |
-    grep -E "killed the signer|after the kill|passed after|failed after|recorded an issue" |
+    grep --line-buffered -E "killed the signer|after the kill|passed after|failed after|recorded an issue" |
     awk '/the standby served the zone/ { printf "%s   ratio to the 5 s bound: %.2f\n", $0, $6 / 5; next } { print }'

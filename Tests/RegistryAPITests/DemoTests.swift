@@ -10,16 +10,7 @@ import Testing
         let data = dir.appendingPathComponent("demo").path
         let result = try await PeerTool.runDetached(
             CACommandTests.binary, ["demo", "--devices", "12", "--deactivate", "2", "--data", data], timeout: 300)
-        #expect(result.status == 0, "\(result.output.suffix(3000))")
-        for step in [
-            "3 registry registration", "4 activation + payload OTA", "5 connection (DANE mTLS)",
-            "6 transfer -> reconnected", "6b old ASP refuses moved meters", "7 renewal (EST) -> reconnected",
-            "8 deactivation enforced",
-        ] {
-            let line = result.stdout.split(separator: "\n").first { $0.hasPrefix(step) }
-            #expect(line?.contains(" ok") == true, "step '\(step)': \(line ?? "missing")")
-        }
-        #expect(result.stdout.contains("Every meter did every step."))
+        Self.expectEveryStep(result)
         // No private key lies in the clear in the registry's folder (CA, DNSSEC, payload signer, DoT: all sealed).
         let registry = URL(fileURLWithPath: data + "/registry")
         let files = FileManager.default.enumerator(at: registry, includingPropertiesForKeys: nil)?.allObjects ?? []
@@ -30,5 +21,54 @@ import Testing
         // What the demo left behind is a registry like any other: its audit chain verifies.
         let audit = try PeerTool.run(CACommandTests.binary, ["audit", "verify", "--data", data + "/registry"])
         #expect(audit.status == 0, "\(audit.output)")
+    }
+
+    /// Issue 8's "done when": two nodes over one PostgreSQL and an NSD secondary play the city story. The parties
+    /// spread over both nodes' REST doors; meters and ASPs resolve and validate only from NSD (DoT), which takes the
+    /// zone from the signing node by TSIG-signed transfers after its NOTIFY.
+    @Test(
+        .enabled(
+            if: (FailoverTests.postgresURL != nil && PeerTool.isAvailable("nsd") && PeerTool.isAvailable("psql"))
+                || PeerTool.peersRequired))
+    func theCityStoryHoldsOnTwoNodesWithAnNSDSecondary() async throws {
+        let base = try #require(FailoverTests.postgresURL, "IOTREG_TEST_POSTGRES_URL must name the test cluster")
+        let name = "iotreg_demo_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let created = try PeerTool.run("psql", ["-X", "-q", "-d", base, "-c", "CREATE DATABASE \(name)"])
+        try #require(created.status == 0, "\(created.output)")
+        defer { _ = try? PeerTool.run("psql", ["-X", "-q", "-d", base, "-c", "DROP DATABASE \(name) WITH (FORCE)"]) }
+        let url = base.replacingOccurrences(of: #"/[^/?]*(\?|$)"#, with: "/\(name)$1", options: .regularExpression)
+        let dir = try PeerTool.temporaryDirectory("iotreg-demo-nodes")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("demo").path
+        let result = try await PeerTool.runDetached(
+            CACommandTests.binary,
+            [
+                "demo", "--devices", "12", "--deactivate", "2", "--data", data, "--database", url, "--nodes", "2",
+                "--secondary", "nsd",
+            ], timeout: 300)
+        Self.expectEveryStep(result)
+        #expect(result.stdout.contains("2 nodes over PostgreSQL; DNS from an NSD secondary"), "\(result.stdout)")
+        // NSD got the zone by transfer from the signer (its log names the transfers), and NSD's copy of the DoT key
+        // is readable by its owner only.
+        let log = (try? String(contentsOfFile: data + "/nsd/nsd.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("xfr") || log.contains("transfer"), "NSD's log shows no transfer:\n\(log.suffix(2000))")
+        let mode = try FileManager.default.attributesOfItem(atPath: data + "/nsd/dot.key")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let audit = try PeerTool.run(
+            CACommandTests.binary, ["audit", "verify", "--data", data + "/registry-2", "--database", url])
+        #expect(audit.status == 0, "\(audit.output)")
+    }
+
+    static func expectEveryStep(_ result: PeerTool.Result) {
+        #expect(result.status == 0, "\(result.output.suffix(3000))")
+        for step in [
+            "3 registry registration", "4 activation + payload OTA", "5 connection (DANE mTLS)",
+            "6 transfer -> reconnected", "6b old ASP refuses moved meters", "7 renewal (EST) -> reconnected",
+            "8 deactivation enforced",
+        ] {
+            let line = result.stdout.split(separator: "\n").first { $0.hasPrefix(step) }
+            #expect(line?.contains(" ok") == true, "step '\(step)': \(line ?? "missing")")
+        }
+        #expect(result.stdout.contains("Every meter did every step."))
     }
 }

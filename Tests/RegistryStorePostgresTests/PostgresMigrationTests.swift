@@ -11,9 +11,11 @@ import Testing
         "v2: certificates",
         "v3: outbox consumers",
         "v4: mno tasks, payloads, esim keys, webhooks",
+        "v5: MNO tasks offered oldest first",
     ]
 
-    @Test("migrations are versioned, recorded once, and safe when nodes start together",
+    @Test(
+        "migrations are versioned, recorded once, and safe when nodes start together",
         .enabled(if: TestDatabase.isAvailable))
     func versioned() async throws {
         try await TestDatabase.with { url in

@@ -119,6 +119,18 @@ struct ZonePublisherTests {
         #expect(report.description.contains(ZoneFixtures.eid(2)))
     }
 
+    @Test("an outbox event the zone has not applied yet is lag, not drift: the check catches up instead of reporting")
+    func consistencyTellsLagFromDrift() async throws {
+        let w = try await world()
+        let zone = try await w.publisher.rebuild()
+        await w.facts.set(ZoneFixtures.eid(2), nil)
+        let report = try await w.publisher.checkConsistency()
+        #expect(report.isConsistent, "\(report)")
+        #expect(await w.publisher.zone?.serial == zone.serial &+ 1, "the check applied the pending event")
+        await w.facts.set(ZoneFixtures.eid(1), nil, event: false)
+        #expect(try await w.publisher.checkConsistency().unexpected.count == 2, "real drift is still reported")
+    }
+
     @Test("the serial only moves forward across rebuilds, even within the same second")
     func serialMovesForward() async throws {
         let dir = try PeerTool.temporaryDirectory()

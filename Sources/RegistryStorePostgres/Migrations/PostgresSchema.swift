@@ -150,5 +150,13 @@ enum PostgresSchema {
                     tenant_id TEXT PRIMARY KEY, url TEXT NOT NULL, created_at BIGINT NOT NULL
                 );
                 """),
+        // The MNO's poll takes the oldest offerable tasks: in creation order it stops after `limit` rows.
+        Migration(
+            identifier: "v5: MNO tasks offered oldest first",
+            sql: """
+                CREATE INDEX mno_tasks_oldest_offerable ON mno_tasks(mno_id, created_at, id)
+                    WHERE state IN ('pending', 'in-flight');
+                DROP INDEX mno_tasks_offerable;
+                """),
     ]
 }

@@ -93,6 +93,16 @@ enum SQLiteSchema {
                     """)
         }
         registerV4(&migrator)
+        // The MNO's poll takes the oldest offerable tasks: walking them in creation order stops after `limit`
+        // rows, where the v4 index (by availability) read every pending task and sorted them, per poll.
+        migrator.registerMigration("v5: MNO tasks offered oldest first") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX mno_tasks_oldest_offerable ON mno_tasks(mno_id, created_at, id)
+                        WHERE state IN ('pending', 'in-flight');
+                    DROP INDEX mno_tasks_offerable;
+                    """)
+        }
         return migrator
     }
 }

@@ -23,6 +23,15 @@ struct DatabaseZoneLedger: ZoneSerialLedger {
         try await store.raiseMarks([Self.serialMark: Int64(serial), Self.positionMark: position])
     }
 
+    /// The signer's last publication: the position first, then the serial, so the serial is at least the one that
+    /// published the position (``SecondaryWatch`` relies on it).
+    func published() async -> (serial: UInt32, position: Int64)? {
+        guard let position = try? await store.mark(Self.positionMark),
+            let serial = try? await store.mark(Self.serialMark)
+        else { return nil }
+        return (UInt32(truncatingIfNeeded: serial), position)
+    }
+
     /// The outbox position the zone served by the signer (on any node) reflects.
     func publishedThrough() async -> Int64 {
         (try? await store.mark(Self.positionMark)) ?? 0

@@ -1,5 +1,6 @@
 import DNSSEC
 import DNSServer
+import DNSWire
 import EPPServer
 import Foundation
 import Hummingbird
@@ -131,6 +132,18 @@ final class RegistryNode: Sendable {
         guard !http.isOff else { throw CLIError("nothing to serve: --http off") }
         let resolver =
             options.dot.isOff ? options.payloadResolver : (options.dot.host, dnsPorts.tls ?? options.dot.port)
+        // Behind secondaries (a hidden primary), a payload waits until they serve the device's identity.
+        let secondaries = try Serve.socketAddresses(notify: options.notify)
+        let watch =
+            secondaries.isEmpty
+            ? nil
+            : SecondaryWatch(
+                zone: try DNSName(settings.zone), secondaries: secondaries,
+                published: {
+                    if let ledger { return await ledger.published() }
+                    let position = await zonePublisher.position
+                    return await zonePublisher.zone.map { ($0.serial, position) }
+                }, logger: logger)
         let payloadBuilder = PayloadBuilder(
             registry: registry, signer: try home.payloadSigner(pki: pki),
             settings: try home.payloadSettings(
@@ -138,6 +151,7 @@ final class RegistryNode: Sendable {
                 wifi: options.wifi.map { ($0.ssid, $0.passphrase) }),
             logger: logger,
             publishedThrough: {
+                if let watch { return await watch.confirmedThrough() }
                 if let ledger { return await ledger.publishedThrough() }
                 return await zonePublisher.position
             })
@@ -168,6 +182,10 @@ final class RegistryNode: Sendable {
             },
             PeriodicStep("webhooks", every: .milliseconds(100), logger: logger) { try await notifier.catchUp() },
         ]
+        if let watch {
+            background.append(
+                PeriodicStep("secondaries", every: .milliseconds(100), logger: logger) { await watch.step() })
+        }
         if !est.isOff {
             let isIP = est.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
             var dnsNames = isIP ? ["localhost"] : [est.host, "localhost"]

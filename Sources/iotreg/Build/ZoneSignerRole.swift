@@ -34,7 +34,12 @@ actor ZoneSignerRole {
     @discardableResult
     func tryToSign() async throws -> Bool {
         if isSigner { return true }
-        guard try await lease.tryAcquire() else { return false }
+        guard try await lease.tryAcquire() else {
+            // A publisher starts out as the signer (alone, it is); a standby must neither record its own serials
+            // in the shared ledger nor have payload builders trust its position.
+            if await publisher.isSigner { await publisher.standBy() }
+            return false
+        }
         do {
             let zone = try await publisher.takeOver()
             let (server, ports) = try await serve(zone)

@@ -16,6 +16,15 @@ extension Serve {
     /// Zone transfers (AXFR/IXFR) are granted to requests signed with the registry's TSIG key
     /// (``RegistryHome/transferKey()``) and to the `allowTransfer` addresses; every new serial is NOTIFYed to
     /// `notify`, the secondaries that serve the zone to the world while this node stays a hidden primary.
+    /// The `--notify` secondaries as socket addresses (they must be IP addresses: NOTIFY goes to an address).
+    static func socketAddresses(notify: [ListenAddress]) throws -> [SocketAddress] {
+        try notify.filter { !$0.isOff }.map { target in
+            do { return try SocketAddress(ipAddress: target.host, port: target.port) } catch {
+                throw CLIError("--notify \(target): give a secondary's IP address and port, e.g. 127.0.0.1:53053")
+            }
+        }
+    }
+
     static func startDNS(
         dns: ListenAddress, dot: ListenAddress, zone: SignedZone, publisher: ZonePublisher, home: RegistryHome,
         notify: [ListenAddress] = [], allowTransfer: [String] = [], announce: Bool = true, logger: Logger
@@ -24,11 +33,7 @@ extension Serve {
         var configuration = DNSServer.Configuration()
         configuration.transferAccess = TransferAccess(
             tsigKeys: [try home.transferKey()], allowedAddresses: Set(allowTransfer))
-        configuration.notifyTargets = try notify.filter { !$0.isOff }.map { target in
-            do { return try SocketAddress(ipAddress: target.host, port: target.port) } catch {
-                throw CLIError("--notify \(target): give a secondary's IP address and port, e.g. 127.0.0.1:53053")
-            }
-        }
+        configuration.notifyTargets = try socketAddresses(notify: notify)
         if !dot.isOff {
             let identity = try home.dotIdentity()
             configuration.tlsCertificateChainPEM = identity.certificateChainPEM

@@ -19,7 +19,11 @@ extension CityStory {
 
     private func playSteps() async throws {
         print(
-            "iotreg demo: \(count) parking meters, registry on \(baseURL.absoluteString), DoT on 127.0.0.1:\(dotPort)")
+            "iotreg demo: \(count) parking meters; \(topology.summary); REST on "
+                + baseURLs.map(\.absoluteString).joined(separator: " and ") + ", DoT on 127.0.0.1:\(dotPort)")
+        // Any node takes API traffic: the losing ASP uses the first node, the city, the gaining ASP and the MNO the
+        // last one (the same node when there is one).
+        let other = nodes.count - 1
         var start = ContinuousClock.now
         let parko = try await onboardASP("ParkoServ", label: "parkoserv")
         let carPark = try await onboardASP("CarParkServ", label: "carparkserv")
@@ -27,7 +31,7 @@ extension CityStory {
         let operatorMNO = try await onboard("mnos", "Rogers")
         report.record(
             "onboarding (2 ASPs, city, MNO)", devices: 0, since: start, passed: true,
-            "ParkoServ :\(parko.port), CarParkServ :\(carPark.port)")
+            "ParkoServ :\(parko.port), CarParkServ :\(carPark.port); \(topology.summary)")
 
         // 1. Procurement: the city receives the meters' eSIM identities.
         start = ContinuousClock.now
@@ -35,7 +39,7 @@ extension CityStory {
             try EID.withCheckDigits(body: "8904903200" + String(format: "%020d", 7_000_000 + n)).digits
         }
         let mno = try SimulatedMNO(
-            channel: RESTMNOTaskChannel(baseURL: baseURL, token: operatorMNO.token),
+            channel: RESTMNOTaskChannel(baseURL: baseURLs[other], token: operatorMNO.token),
             directory: folder.appendingPathComponent("esims"), registryRoot: node.pki.hierarchy.root.certificate,
             configuration: .init(concurrency: 64, longPollSeconds: 1))
         try await mno.addDevices(eids)
@@ -85,13 +89,15 @@ extension CityStory {
         // soon as its eSIM has the new payload (the modem tells it), as a real fleet would.
         start = ContinuousClock.now
         let deliveries = await mno.payloadDeliveries()
-        let code = try await api(city.token).send("POST", "/v1/transfer-codes", json: ["eids": eids]) as? [String: Any]
+        let code =
+            try await api(city.token, node: other).send("POST", "/v1/transfer-codes", json: ["eids": eids])
+            as? [String: Any]
         guard let authCode = code?["authCode"] as? String else { throw CLIError("no transfer code issued") }
         async let following = reconnectAsDelivered(
             deliveries, mno: mno, expect: carPark, title: "moving to CarParkServ")
         let moved = try await runJob(
             token: carPark.token, ["operation": "transfer", "authCode": authCode, "items": eids.map { ["eid": $0] }],
-            title: "transferring", showProgress: false)
+            title: "transferring", showProgress: false, node: other)
         let jobSeconds = DemoReport.seconds(ContinuousClock.now - start)
         let reconnected = await following
         report.record(
@@ -129,7 +135,7 @@ extension CityStory {
                 let keyID = try await esim.activeSignatureContainer()
             else { continue }
             kept[eid] = (payload, keyID)
-            _ = try await api(carPark.token).send("POST", "/v1/devices/\(eid)/deactivate")
+            _ = try await api(carPark.token, node: other).send("POST", "/v1/devices/\(eid)/deactivate")
         }
         let wiped = try await waitFor(mno, title: "wiping eSIMs", total: victims.count) { $0.succeeded(.wipe) }
         try await Task.sleep(for: .seconds(Int(revocationBound) + 1))
@@ -156,12 +162,14 @@ extension CityStory {
     // MARK: - steps' helpers
 
     /// Submits a bulk job and waits for it, with a progress bar; returns the items that succeeded.
-    func runJob(token: String, _ body: [String: Any], title: String, showProgress: Bool = true) async throws -> Int {
-        let job = try await api(token).send("POST", "/v1/jobs", json: body) as? [String: Any]
+    func runJob(
+        token: String, _ body: [String: Any], title: String, showProgress: Bool = true, node: Int = 0
+    ) async throws -> Int {
+        let job = try await api(token, node: node).send("POST", "/v1/jobs", json: body) as? [String: Any]
         guard let id = job?["id"] as? String else { throw CLIError("the job was not accepted: \(job ?? [:])") }
         let bar = showProgress ? ProgressBar(title: title, total: count) : nil
         while true {
-            let status = try await api(token).send("GET", "/v1/jobs/\(id)") as? [String: Any] ?? [:]
+            let status = try await api(token, node: node).send("GET", "/v1/jobs/\(id)") as? [String: Any] ?? [:]
             let processed = status["processed"] as? Int ?? 0
             bar?.show(processed)
             if status["status"] as? String == "completed" {

@@ -26,10 +26,14 @@ final class CityStory: @unchecked Sendable {
     let count: Int
     let deactivateCount: Int
     let revocationBound: UInt32
-    let node: RegistryNode
+    /// The registry nodes; the first created the registry and signs the zone.
+    let nodes: [RegistryNode]
     let group: ServiceGroup
     let running: Task<Void, any Error>
-    let baseURL: URL
+    /// Each node's REST base URL, in the order of `nodes`.
+    let baseURLs: [URL]
+    let secondary: NSDSecondary?
+    let topology: Topology
     let operatorToken: String
     let zone: DNSName
     let zoneAnchor: TrustAnchor
@@ -48,18 +52,21 @@ final class CityStory: @unchecked Sendable {
     }
 
     private init(
-        folder: URL, count: Int, deactivateCount: Int, revocationBound: UInt32, node: RegistryNode,
-        group: ServiceGroup, running: Task<Void, any Error>, baseURL: URL, operatorToken: String, zone: DNSName,
-        zoneAnchor: TrustAnchor, dotPort: Int, dotPin: [UInt8]
+        folder: URL, count: Int, deactivateCount: Int, revocationBound: UInt32, nodes: [RegistryNode],
+        group: ServiceGroup, running: Task<Void, any Error>, baseURLs: [URL], secondary: NSDSecondary?,
+        topology: Topology, operatorToken: String, zone: DNSName, zoneAnchor: TrustAnchor, dotPort: Int,
+        dotPin: [UInt8]
     ) {
         self.folder = folder
         self.count = count
         self.deactivateCount = deactivateCount
         self.revocationBound = revocationBound
-        self.node = node
+        self.nodes = nodes
         self.group = group
         self.running = running
-        self.baseURL = baseURL
+        self.baseURLs = baseURLs
+        self.secondary = secondary
+        self.topology = topology
         self.operatorToken = operatorToken
         self.zone = zone
         self.zoneAnchor = zoneAnchor
@@ -67,49 +74,113 @@ final class CityStory: @unchecked Sendable {
         self.dotPin = dotPin
     }
 
+    /// Where the story runs: one node over SQLite by default; over PostgreSQL, up to two nodes that share the
+    /// database and the keys; with an NSD secondary, meters and ASPs resolve from NSD and never ask a node.
+    struct Topology {
+        var database: String?
+        var nodes = 1
+        var secondary = false
+
+        var summary: String {
+            let store = database == nil ? "SQLite" : "PostgreSQL"
+            let nodes = self.nodes == 1 ? "1 node" : "\(self.nodes) nodes"
+            return "\(nodes) over \(store); DNS from "
+                + (secondary ? "an NSD secondary over DoT" : "the signer over DoT")
+        }
+    }
+
+    /// The node that created the registry and signs the zone.
+    var node: RegistryNode { nodes[0] }
+    /// The first node's REST base URL (the registry operator's and the first ASP's door).
+    var baseURL: URL { baseURLs[0] }
+
     /// Starts the registry on free loopback ports (REST, DNS, DoT, EST), revocation visible within `revocationBound`.
-    static func start(folder: URL, devices: Int, deactivate: Int, revocationBound: UInt32) async throws -> CityStory {
+    ///
+    /// The first node creates the registry; each further node starts from a copy of its folder (the keys) over the
+    /// same database, as docs/deployment.md says, and stands by as the zone's signer.
+    static func start(
+        folder: URL, devices: Int, deactivate: Int, revocationBound: UInt32, topology: Topology = .init()
+    ) async throws -> CityStory {
         var logger = Logger(label: "iotreg.demo")
         logger.logLevel = .error
-        let home = RegistryHome(path: folder.appendingPathComponent("registry").path)
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let any = ListenAddress(argument: "127.0.0.1:0")!
-        let node = try await RegistryNode.start(
-            home: home,
-            options: .init(
-                http: any, dns: any, dot: any, epp: ListenAddress(argument: "off")!,
-                est: any, revocationBound: revocationBound,
-                wifi: ("city-meters", "parking-2026"), bootstrapMetrics: false, announce: false),
-            logger: logger, onHTTP: { portSink.yield($0) })
-        let group = ServiceGroup(
-            configuration: .init(services: node.services.map { .init(service: $0) }, logger: logger))
-        let running = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let httpPort = await iterator.next(), let dotPort = node.dnsPorts.tls else {
-            throw CLIError("the demo registry did not start its listeners")
+        let off = ListenAddress(argument: "off")!
+        // A secondary must know every node's DNS address before a standby has opened it: fixed free ports.
+        let secondaryPorts = try topology.secondary ? (dns: NSDSecondary.freePort(), tls: NSDSecondary.freePort()) : nil
+        var nodes: [RegistryNode] = []
+        var portStreams: [AsyncStream<Int>] = []
+        var dnsAddresses: [ListenAddress] = []
+        for index in 0..<topology.nodes {
+            let name = index == 0 ? "registry" : "registry-\(index + 1)"
+            let home = RegistryHome(path: folder.appendingPathComponent(name).path)
+            if index > 0 { try FileManager.default.copyItem(at: nodes[0].home.directory, to: home.directory) }
+            let dns = secondaryPorts == nil ? any : ListenAddress(argument: "127.0.0.1:\(try NSDSecondary.freePort())")!
+            var options = RegistryNode.Options(
+                http: any, dns: dns, dot: secondaryPorts == nil ? any : off, epp: off, est: any,
+                revocationBound: revocationBound, wifi: ("city-meters", "parking-2026"), bootstrapMetrics: false,
+                announce: false)
+            options.database = topology.database
+            if let secondaryPorts {
+                options.notify = [ListenAddress(argument: "127.0.0.1:\(secondaryPorts.dns)")!]
+                options.payloadResolver = ("127.0.0.1", secondaryPorts.tls)
+            }
+            let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+            nodes.append(
+                try await RegistryNode.start(
+                    home: home, options: options, logger: logger, onHTTP: { portSink.yield($0) }))
+            portStreams.append(ports)
+            dnsAddresses.append(dns)
         }
+        let group = ServiceGroup(
+            configuration: .init(services: nodes.flatMap(\.services).map { .init(service: $0) }, logger: logger))
+        let running = Task { try await group.run() }
+        var baseURLs: [URL] = []
+        for stream in portStreams {
+            var iterator = stream.makeAsyncIterator()
+            guard let port = await iterator.next() else {
+                throw CLIError("a demo node did not start its REST listener")
+            }
+            baseURLs.append(URL(string: "http://127.0.0.1:\(port)")!)
+        }
+        let home = nodes[0].home
         let settings = try home.settings()
         let zone = try DNSName(settings.zone)
+        var secondary: NSDSecondary?
+        if let secondaryPorts {
+            let identity = try home.dotIdentity()
+            secondary = try NSDSecondary(
+                directory: folder.appendingPathComponent("nsd"), zone: zone.description, primaries: dnsAddresses,
+                transferKey: (RegistryHome.transferKeyName, Data(try home.transferKeySecret()).base64EncodedString()),
+                tls: (identity.certificateChainPEM, identity.privateKeyPEM), ports: secondaryPorts)
+        }
+        guard let dotPort = secondaryPorts?.tls ?? nodes[0].dnsPorts.tls else {
+            throw CLIError("the demo registry did not start its DoT listener")
+        }
         let ds = try home.zoneKeys(create: false).keySigningKey.ds(owner: zone)
         let pin = try home.dotSPKIPin()
         let token = try String(contentsOf: home.tokenURL, encoding: .utf8).trimmingCharacters(
             in: .whitespacesAndNewlines)
         return CityStory(
-            folder: folder, count: devices, deactivateCount: deactivate, revocationBound: revocationBound, node: node,
-            group: group, running: running, baseURL: URL(string: "http://127.0.0.1:\(httpPort)")!,
-            operatorToken: token, zone: zone, zoneAnchor: TrustAnchor(zone: zone, kind: .ds(ds)), dotPort: dotPort,
-            dotPin: pin)
+            folder: folder, count: devices, deactivateCount: deactivate, revocationBound: revocationBound,
+            nodes: nodes, group: group, running: running, baseURLs: baseURLs, secondary: secondary,
+            topology: topology, operatorToken: token, zone: zone, zoneAnchor: TrustAnchor(zone: zone, kind: .ds(ds)),
+            dotPort: dotPort, dotPin: pin)
     }
 
     func stop() async {
+        await secondary?.stop()
         await group.triggerGracefulShutdown()
         _ = await running.result
-        await node.stopListeners()
+        for node in nodes.reversed() { await node.stopListeners() }
     }
 
-    func api(_ token: String) -> RegistryClient { RegistryClient(baseURL: baseURL, token: token) }
+    /// A REST client for `token` at node `node` (any node takes API traffic; the story spreads its parties).
+    func api(_ token: String, node: Int = 0) -> RegistryClient {
+        RegistryClient(baseURL: baseURLs[node % baseURLs.count], token: token)
+    }
 
-    /// A validating resolver over the registry's DoT listener, pinned by its SPKI, anchored at the zone's DS.
+    /// A validating resolver over the DoT listener payloads name (the signer's, or the NSD secondary's), pinned by its SPKI,
+    /// anchored at the zone's DS.
     func resolver() -> ValidatingResolver {
         ValidatingResolver(
             trustAnchors: [zoneAnchor],
