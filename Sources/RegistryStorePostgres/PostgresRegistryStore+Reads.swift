@@ -84,7 +84,8 @@ extension PostgresRegistryStore {
             clauses.append("state <> 'deleted'")
         }
         bindings.append(Int64(query.limit))
-        let sql = "SELECT * FROM devices WHERE \(clauses.joined(separator: " AND ")) ORDER BY eid LIMIT $\(bindings.count)"
+        let sql =
+            "SELECT * FROM devices WHERE \(clauses.joined(separator: " AND ")) ORDER BY eid LIMIT $\(bindings.count)"
         return try await rows(PostgresQuery(unsafeSQL: sql, binds: bindings)).map(Self.device(from:))
     }
 
@@ -134,6 +135,27 @@ extension PostgresRegistryStore {
         }
     }
 
+    public func transferCodeUses(codeHash: String, eids: [EID]) async throws -> [EID: TransferCodeUse] {
+        var found: [EID: TransferCodeUse] = [:]
+        for start in stride(from: 0, to: eids.count, by: 5000) {
+            let chunk = eids[start..<min(start + 5000, eids.count)].map(\.digits)
+            for row in try await rows(
+                """
+                SELECT c.hash, c.owner_id, c.expires_at, d.eid, d.used_at
+                FROM transfer_code_devices d JOIN transfer_codes c ON c.hash = d.hash
+                WHERE d.hash = \(codeHash) AND d.eid = ANY(\(chunk))
+                """)
+            {
+                let eid = try EID(try row["eid"].decode(String.self))
+                found[eid] = TransferCodeUse(
+                    codeHash: try row["hash"].decode(String.self), ownerID: try row["owner_id"].decode(String.self),
+                    eid: eid, expiresAt: Date(millis: try row["expires_at"].decode(Int64.self)),
+                    usedAt: try row["used_at"].decode(Int64?.self).map(Date.init(millis:)))
+            }
+        }
+        return found
+    }
+
     // MARK: - certificates
 
     public func certificate(serial: String) async throws -> CertificateRecord? {
@@ -146,6 +168,23 @@ extension PostgresRegistryStore {
             SELECT * FROM certificates WHERE eid = \(eid.digits) AND status = 'good' ORDER BY issued_seq DESC LIMIT 1
             """
         ).first.map(Self.certificate(from:))
+    }
+
+    public func currentCertificates(eids: [EID]) async throws -> [EID: CertificateRecord] {
+        var found: [EID: CertificateRecord] = [:]
+        for start in stride(from: 0, to: eids.count, by: 5000) {
+            let chunk = eids[start..<min(start + 5000, eids.count)].map(\.digits)
+            for row in try await rows(
+                """
+                SELECT DISTINCT ON (eid) * FROM certificates WHERE eid = ANY(\(chunk)) AND status = 'good'
+                ORDER BY eid, issued_seq DESC
+                """)
+            {
+                let record = try Self.certificate(from: row)
+                found[record.eid] = record
+            }
+        }
+        return found
     }
 
     public func revokedCertificates(issuerKeyID: String) async throws -> [CertificateRecord] {

@@ -182,6 +182,32 @@ extension SQLiteRegistryStore {
         }
     }
 
+    public func transferCodeUses(codeHash: String, eids: [EID]) async throws -> [EID: TransferCodeUse] {
+        try await database.read { db in
+            var found: [EID: TransferCodeUse] = [:]
+            for start in stride(from: 0, to: eids.count, by: 500) {
+                let chunk = eids[start..<min(start + 500, eids.count)]
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT c.hash, c.owner_id, c.expires_at, d.eid, d.used_at
+                        FROM transfer_code_devices d JOIN transfer_codes c ON c.hash = d.hash
+                        WHERE d.hash = ? AND d.eid IN (\(marks))
+                        """,
+                    arguments: StatementArguments([codeHash] + chunk.map(\.digits)))
+                for row in rows {
+                    let eid = try EID(row["eid"] as String)
+                    found[eid] = TransferCodeUse(
+                        codeHash: row["hash"], ownerID: row["owner_id"], eid: eid,
+                        expiresAt: Date(millis: row["expires_at"]),
+                        usedAt: (row["used_at"] as Int64?).map(Date.init(millis:)))
+                }
+            }
+            return found
+        }
+    }
+
     // MARK: - jobs
 
     public func job(id: String) async throws -> Job? {
@@ -272,6 +298,29 @@ extension SQLiteRegistryStore {
                         """),
                 arguments: [eid.digits]
             ).map(Self.certificate(from:))
+        }
+    }
+
+    public func currentCertificates(eids: [EID]) async throws -> [EID: CertificateRecord] {
+        try await database.read { db in
+            var found: [EID: CertificateRecord] = [:]
+            for start in stride(from: 0, to: eids.count, by: 500) {
+                let chunk = eids[start..<min(start + 500, eids.count)]
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                // Oldest first per device, so the newest one is the last written.
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM certificates WHERE eid IN (\(marks)) AND status = 'good'
+                        ORDER BY eid, issued_seq
+                        """,
+                    arguments: StatementArguments(chunk.map(\.digits)))
+                for row in rows {
+                    let record = try Self.certificate(from: row)
+                    found[record.eid] = record
+                }
+            }
+            return found
         }
     }
 

@@ -278,6 +278,10 @@ public enum RegistryStoreConformance {
         changes.certificateInserts = [second]
         try await store.commit(changes)
         try expect(try await store.currentCertificate(eid: eid(1))?.serial == "0c03", "newest is current")
+        // The batch read (bulk jobs) agrees with the single one: the newest per device, none for a device without.
+        let batch = try await store.currentCertificates(eids: [eid(1), eid(2), eid(3)])
+        try expect(
+            batch.mapValues(\.serial) == [eid(1): "0c03", eid(2): "0b02"], "batch read: \(batch.mapValues(\.serial))")
         // A duplicate serial is refused and the whole change set is rolled back.
         changes = ChangeSet()
         changes.deviceInserts = [device(9)]
@@ -401,6 +405,12 @@ public enum RegistryStoreConformance {
             try expect(error.code == .conflict, "expected conflict, got \(error)")
         }
         try expect(try await store.transferCodeUse(codeHash: "h1", eid: eid(2))?.usedAt != nil, "use recorded")
+        // The batch read (bulk transfers) agrees with the single one.
+        let uses = try await store.transferCodeUses(codeHash: "h1", eids: [eid(1), eid(2), eid(3)])
+        try expect(
+            Set(uses.keys) == [eid(1), eid(2)] && uses[eid(2)]?.usedAt != nil && uses[eid(1)]?.usedAt == nil
+                && uses[eid(1)]?.ownerID == "owner-a", "batch read of code uses")
+        try expect(try await store.transferCodeUses(codeHash: "h2", eids: [eid(1)]).isEmpty, "another code")
     }
 
     static func jobItemsOnce(_ store: any RegistryStore) async throws {

@@ -308,8 +308,11 @@ import Testing
         defer { simulator.abandon() }
         var active = 0
         var quiet = 0
-        while active < count && quiet < 600 {
-            try await Task.sleep(for: .milliseconds(200))
+        // The simulator first personalises every eSIM (about 150 a second here): at 100,000 that is minutes
+        // before the first certificate, so the patience grows with the fleet.
+        let patience = 120 + count / 100
+        while active < count && quiet < patience {
+            try await Task.sleep(for: .seconds(1))
             // Active as soon as the job ran; published once the eSIM's key is certified.
             let now =
                 Int(try database.scalar("SELECT count(DISTINCT eid) FROM certificates WHERE status = 'good'")) ?? 0

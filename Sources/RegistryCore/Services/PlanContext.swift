@@ -12,6 +12,9 @@ final class PlanContext {
     private var rpidPool: [Int64] = []
     private var usedCodes: Set<String> = []
     private var openTaskCache: [EID: [MNOTask]] = [:]
+    /// Store reads a bulk batch made in one query: the current certificate (nil: none) and transfer-code uses.
+    private var certificateCache: [EID: CertificateRecord?] = [:]
+    private var codeUseCache: [String: TransferCodeUse?] = [:]
 
     init(store: any RegistryStore, now: Date) {
         self.store = store
@@ -30,6 +33,39 @@ final class PlanContext {
         let tasks = try await store.openTasks(eids: missing)
         for eid in missing where openTaskCache[eid] == nil { openTaskCache[eid] = [] }
         for task in tasks { openTaskCache[task.eid, default: []].append(task) }
+    }
+
+    /// Loads the current certificate of many devices in one query (bulk jobs that revoke or re-certify).
+    func prefetchCertificates(_ eids: [EID]) async throws {
+        let missing = eids.filter { certificateCache[$0] == nil }
+        guard !missing.isEmpty else { return }
+        let found = try await store.currentCertificates(eids: missing)
+        for eid in missing { certificateCache[eid] = .some(found[eid]) }
+    }
+
+    /// The device's current certificate as of the store (certificates planned in this context excluded, as
+    /// ``openTasks(_:)``: each device appears once per batch).
+    func currentCertificate(_ eid: EID) async throws -> CertificateRecord? {
+        if let cached = certificateCache[eid] { return cached }
+        let certificate = try await store.currentCertificate(eid: eid)
+        certificateCache[eid] = .some(certificate)
+        return certificate
+    }
+
+    /// Loads the uses of one transfer code for many devices in one query (a bulk transfer's batch).
+    func prefetchCodeUses(_ codeHash: String, eids: [EID]) async throws {
+        let missing = eids.filter { codeUseCache[codeHash + "/" + $0.digits] == nil }
+        guard !missing.isEmpty else { return }
+        let found = try await store.transferCodeUses(codeHash: codeHash, eids: missing)
+        for eid in missing { codeUseCache[codeHash + "/" + eid.digits] = .some(found[eid]) }
+    }
+
+    /// The code's use for `eid` as of the store; ``consumeCode(_:eid:)`` tracks uses planned in this context.
+    func transferCodeUse(_ codeHash: String, eid: EID) async throws -> TransferCodeUse? {
+        if let cached = codeUseCache[codeHash + "/" + eid.digits] { return cached }
+        let use = try await store.transferCodeUse(codeHash: codeHash, eid: eid)
+        codeUseCache[codeHash + "/" + eid.digits] = .some(use)
+        return use
     }
 
     /// The device's tasks still expecting an answer, as of the store (tasks planned in this context excluded).

@@ -1,6 +1,6 @@
+import Crypto
 public import Foundation
 public import PKI
-import Crypto
 import SwiftASN1
 import X509
 
@@ -264,7 +264,7 @@ extension Registry {
     func planCertificateRevocation(
         for device: Device, event reason: String, changes: inout ChangeSet, context: PlanContext
     ) async throws {
-        guard let certificate = try await store.currentCertificate(eid: device.eid) else { return }
+        guard let certificate = try await context.currentCertificate(device.eid) else { return }
         Self.planRevocation(
             certificate, reason: Self.crlReason(forProfileRevocation: reason), aspID: device.aspID, changes: &changes,
             context: context)

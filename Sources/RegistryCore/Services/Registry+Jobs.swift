@@ -115,7 +115,14 @@ extension Registry {
                     + "are inconsistent")
         }
         var changes = ChangeSet()
-        try await context.prefetch(batch.compactMap { try? EID($0.input.eid) })
+        let eids = batch.compactMap { try? EID($0.input.eid) }
+        try await context.prefetch(eids)
+        if job.operation != .create { try await context.prefetchCertificates(eids) }
+        if job.operation == .transfer {
+            for (hash, items) in Dictionary(grouping: batch, by: { $0.input.authCodeHash ?? "" }) where !hash.isEmpty {
+                try await context.prefetchCodeUses(hash, eids: items.compactMap { try? EID($0.input.eid) })
+            }
+        }
         if [.activate, .transfer].contains(job.operation) { try await context.reserveRPIDs(batch.count) }
         for var item in batch {
             do {

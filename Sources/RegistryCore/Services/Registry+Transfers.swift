@@ -118,7 +118,7 @@ extension Registry {
         guard device.aspID != gainingID else {
             throw RegistryError.invalidInput("you already sponsor device \(eid); nothing to transfer")
         }
-        guard let use = try await store.transferCodeUse(codeHash: codeHash, eid: eid),
+        guard let use = try await context.transferCodeUse(codeHash, eid: eid),
             use.ownerID == device.ownerID
         else {
             throw RegistryError(.invalidAuthorization, "the transfer code is not valid for device \(eid)")
@@ -176,7 +176,7 @@ extension Registry {
         let losingID = device.aspID
         let previousRPID = device.rpid
         var changes = ChangeSet()
-        let previousCertificate = try await store.currentCertificate(eid: device.eid)
+        let previousCertificate = try await context.currentCertificate(device.eid)
         device.aspID = gainingID
         try await applyProfileEffect(
             transition.profileEffect, reason: "transfer", to: &device, changes: &changes, context: context)
@@ -216,7 +216,8 @@ extension Registry {
                 guard Self.canSee(device, principal) else {
                     throw RegistryError.notFound("no device \(eid) visible to you")
                 }
-                throw RegistryError.forbidden("only the losing or gaining ASP settles a transfer; you are \(principal.role)")
+                throw RegistryError.forbidden(
+                    "only the losing or gaining ASP settles a transfer; you are \(principal.role)")
             }
             let pending = device.pendingTransfer
             let isLosing = device.aspID == caller

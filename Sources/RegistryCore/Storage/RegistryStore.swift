@@ -41,6 +41,8 @@ public protocol RegistryStore: Sendable {
     // MARK: transfer codes
 
     func transferCodeUse(codeHash: String, eid: EID) async throws -> TransferCodeUse?
+    /// ``transferCodeUse(codeHash:eid:)`` for many devices in one round trip (a bulk transfer's batch).
+    func transferCodeUses(codeHash: String, eids: [EID]) async throws -> [EID: TransferCodeUse]
 
     // MARK: certificates
 
@@ -48,6 +50,8 @@ public protocol RegistryStore: Sendable {
     func certificate(serial: String) async throws -> CertificateRecord?
     /// The device's newest certificate that is still active (not revoked; it may have expired).
     func currentCertificate(eid: EID) async throws -> CertificateRecord?
+    /// ``currentCertificate(eid:)`` for many devices in one round trip (a bulk job's batch).
+    func currentCertificates(eids: [EID]) async throws -> [EID: CertificateRecord]
     /// Every revoked certificate an issuing CA (by key identifier, lowercase hex) signed, for its CRL.
     func revokedCertificates(issuerKeyID: String) async throws -> [CertificateRecord]
 
@@ -112,5 +116,21 @@ public struct DeviceQuery: Sendable, Hashable {
         self.includeDeleted = includeDeleted
         self.after = after
         self.limit = limit
+    }
+}
+
+extension RegistryStore {
+    /// One read per device; stores override it with one query.
+    public func transferCodeUses(codeHash: String, eids: [EID]) async throws -> [EID: TransferCodeUse] {
+        var found: [EID: TransferCodeUse] = [:]
+        for eid in eids { found[eid] = try await transferCodeUse(codeHash: codeHash, eid: eid) }
+        return found
+    }
+
+    /// One read per device; stores override it with one query.
+    public func currentCertificates(eids: [EID]) async throws -> [EID: CertificateRecord] {
+        var found: [EID: CertificateRecord] = [:]
+        for eid in eids { found[eid] = try await currentCertificate(eid: eid) }
+        return found
     }
 }
