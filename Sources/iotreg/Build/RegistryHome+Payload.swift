@@ -49,6 +49,25 @@ extension RegistryHome {
         try sealedTLSIdentity(in: directory.appendingPathComponent("dot", isDirectory: true), purpose: "dot")
     }
 
+    /// Writes the DoT identity for a secondary that serves devices over TLS (NSD's `tls-service-pem` and
+    /// `tls-service-key`): payloads pin its SPKI, so the secondary must present this identity. The key file is
+    /// created 0600 before the key is written into it, and the folder must be the secondary's alone.
+    func writeDoTIdentity(to directory: URL) throws -> (certificate: URL, key: URL) {
+        let identity = try dotIdentity()
+        try FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let certificate = directory.appendingPathComponent("dot.pem")
+        let key = directory.appendingPathComponent("dot.key")
+        try Data(identity.certificateChainPEM.utf8).write(to: certificate)
+        try? FileManager.default.removeItem(at: key)
+        guard FileManager.default.createFile(atPath: key.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        else { throw CLIError("cannot create \(key.path)") }
+        let handle = try FileHandle(forWritingTo: key)
+        try handle.write(contentsOf: Data(identity.privateKeyPEM.utf8))
+        try handle.close()
+        return (certificate, key)
+    }
+
     /// The DoT certificate's SPKI SHA-256: the pin (RFC 7858 §4.2) devices and ASPs authenticate the resolver by.
     func dotSPKIPin() throws -> [UInt8] {
         let certificate = try Certificate(pemOrDER: Array(try dotIdentity().certificateChainPEM.utf8))

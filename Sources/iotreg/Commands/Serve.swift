@@ -80,6 +80,13 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "The DoT resolver payloads name when this node serves none (--dot off), IP:port: the secondaries' "
+                + "DNS-over-TLS address, served with the identity `iotreg zone secondary --dot-identity` writes. "
+                + "With --notify, payloads wait until those secondaries serve the device.", valueName: "ip:port"))
+    var payloadResolver: ListenAddress?
+
+    @Option(
+        help: ArgumentHelp(
             "An address allowed to transfer the zone without TSIG; repeat for several (TSIG with the key "
                 + "`iotreg zone secondary` prints is always accepted).", valueName: "ip"))
     var allowTransfer: [String] = []
@@ -101,8 +108,9 @@ struct Serve: AsyncParsableCommand {
             home: RegistryHome(path: options.data),
             options: .init(
                 http: http, dns: dns, dot: dot, epp: epp, est: est, estURL: estURL, transferWindow: transferWindow,
-                notify: notify, allowTransfer: allowTransfer, database: options.database,
-                jobTakeoverAfter: jobTakeoverAfter, jobBatchSize: max(1, jobBatch)),
+                notify: notify, allowTransfer: allowTransfer,
+                payloadResolver: payloadResolver.map { ($0.host, $0.port) } ?? ("127.0.0.1", 853),
+                database: options.database, jobTakeoverAfter: jobTakeoverAfter, jobBatchSize: max(1, jobBatch)),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(

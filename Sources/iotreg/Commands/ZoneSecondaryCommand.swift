@@ -28,10 +28,33 @@ extension ZoneCommand {
         @Option(help: "Where the secondary keeps its copy of the zone (a file for NSD, a folder for Knot).")
         var storage: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "Write the registry's DoT identity (dot.pem, dot.key 0600) into this folder for NSD to serve devices "
+                    + "over TLS: payloads pin it. Start the nodes with --payload-resolver <secondary ip:853>.",
+                valueName: "folder"))
+        var dotIdentity: String?
+
         func run() async throws {
             let home = RegistryHome(path: options.data)
             let zone = try home.settings().zone
             let secret = Data(try home.transferKeySecret()).base64EncodedString()
+            if let dotIdentity {
+                let files = try home.writeDoTIdentity(to: URL(fileURLWithPath: dotIdentity))
+                switch software {
+                case .nsd:
+                    print(
+                        """
+                        # DNS over TLS for devices, with the identity payloads pin; in nsd.conf's server: section:
+                        #   ip-address: <address>@853
+                        #   tls-port: 853
+                        #   tls-service-pem: "\(files.certificate.path)"
+                        #   tls-service-key: "\(files.key.path)"
+                        """)
+                case .knot:
+                    print("# Knot does not serve DNS over TLS: let devices resolve from an NSD secondary.")
+                }
+            }
             print(
                 Self.text(
                     software: software, zone: zone.hasSuffix(".") ? zone : zone + ".",

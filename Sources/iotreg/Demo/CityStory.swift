@@ -147,11 +147,12 @@ final class CityStory: @unchecked Sendable {
         let zone = try DNSName(settings.zone)
         var secondary: NSDSecondary?
         if let secondaryPorts {
-            let identity = try home.dotIdentity()
+            let directory = folder.appendingPathComponent("nsd")
+            let identity = try home.writeDoTIdentity(to: directory)
             secondary = try NSDSecondary(
-                directory: folder.appendingPathComponent("nsd"), zone: zone.description, primaries: dnsAddresses,
+                directory: directory, zone: zone.description, primaries: dnsAddresses,
                 transferKey: (RegistryHome.transferKeyName, Data(try home.transferKeySecret()).base64EncodedString()),
-                tls: (identity.certificateChainPEM, identity.privateKeyPEM), ports: secondaryPorts)
+                tls: identity, ports: secondaryPorts)
         }
         guard let dotPort = secondaryPorts?.tls ?? nodes[0].dnsPorts.tls else {
             throw CLIError("the demo registry did not start its DoT listener")

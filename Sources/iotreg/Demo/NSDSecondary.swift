@@ -14,27 +14,23 @@ final class NSDSecondary: @unchecked Sendable {
     private let process: Process
 
     /// Writes `nsd.conf` (server part, then the zone part exactly as `iotreg zone secondary` prints it) and starts
-    /// `nsd -d`. The DoT key is written for NSD alone (mode 0600), as an operator would install it.
+    /// `nsd -d`. The DoT identity files are those `iotreg zone secondary --dot-identity` writes (key 0600).
     init(
         directory: URL, zone: String, primaries: [ListenAddress], transferKey: (name: String, secret: String),
-        tls: (certificatePEM: String, privateKeyPEM: String), ports: (dns: Int, tls: Int)
+        tls: (certificate: URL, key: URL), ports: (dns: Int, tls: Int)
     ) throws {
         guard let nsd = Self.executable() else {
             throw CLIError("--secondary nsd needs NSD installed (apt-get install nsd): no 'nsd' in PATH or /usr/sbin")
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let d = directory.path
-        let key = directory.appendingPathComponent("dot.key")
-        let certificate = directory.appendingPathComponent("dot.pem")
-        try Self.writePrivate(tls.privateKeyPEM, to: key)
-        try Data(tls.certificatePEM.utf8).write(to: certificate)
         let configuration = """
             server:
               ip-address: 127.0.0.1@\(ports.dns)
               ip-address: 127.0.0.1@\(ports.tls)
               tls-port: \(ports.tls)
-              tls-service-key: "\(key.path)"
-              tls-service-pem: "\(certificate.path)"
+              tls-service-key: "\(tls.key.path)"
+              tls-service-pem: "\(tls.certificate.path)"
               do-ip6: no
               username: ""
               chroot: ""
@@ -55,7 +51,9 @@ final class NSDSecondary: @unchecked Sendable {
                 software: .nsd, zone: zone, primaries: primaries, keyName: transferKey.name,
                 secret: transferKey.secret, storage: "\(d)/secondary.zone")
         let conf = directory.appendingPathComponent("nsd.conf")
-        try Self.writePrivate(configuration, to: conf)
+        // It holds the TSIG secret.
+        FileManager.default.createFile(atPath: conf.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        try Data(configuration.utf8).write(to: conf)
         process = Process()
         process.executableURL = URL(fileURLWithPath: nsd)
         process.arguments = ["-d", "-c", conf.path]
@@ -102,11 +100,6 @@ final class NSDSecondary: @unchecked Sendable {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         return (path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/local/sbin"])
             .map { "\($0)/nsd" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    private static func writePrivate(_ text: String, to url: URL) throws {
-        FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        try Data(text.utf8).write(to: url)
     }
 
     private static func emptyFile(_ url: URL) -> URL {
