@@ -43,6 +43,18 @@ import Testing
         let nsdCheck = try PeerTool.run("nsd-checkconf", [nsdConf.path])
         #expect(nsdCheck.status == 0, "\(nsdCheck.output)\n\(nsd.stdout)")
 
+        // The DoT identity for NSD: the certificate payloads pin (its SPKI is the registry's DoT pin), the key 0600.
+        let dot = directory.appendingPathComponent("dot").path
+        let withDoT = try CACommandTests.iotreg(
+            ["zone", "secondary", "--software", "nsd", "--data", data, "--dot-identity", dot] + primaries)
+        try #require(withDoT.status == 0, "\(withDoT.output)")
+        #expect(withDoT.stdout.contains("tls-service-key: \"\(dot)/dot.key\""), "\(withDoT.stdout)")
+        let keyMode = try FileManager.default.attributesOfItem(atPath: dot + "/dot.key")[.posixPermissions] as? Int
+        #expect(keyMode == 0o600)
+        let pair = try PeerTool.run("openssl", ["x509", "-in", dot + "/dot.pem", "-noout", "-pubkey"])
+        let keyPublic = try PeerTool.run("openssl", ["pkey", "-in", dot + "/dot.key", "-pubout"])
+        #expect(pair.status == 0 && pair.stdout == keyPublic.stdout, "the key is not the certificate's")
+
         let knot = try CACommandTests.iotreg(
             ["zone", "secondary", "--software", "knot", "--storage", directory.path, "--data", data] + primaries)
         #expect(knot.stdout.contains("master: [iotreg-primary-1, iotreg-primary-2]"))
