@@ -185,9 +185,7 @@ extension SQLiteRegistryStore {
     public func transferCodeUses(codeHash: String, eids: [EID]) async throws -> [EID: TransferCodeUse] {
         try await database.read { db in
             var found: [EID: TransferCodeUse] = [:]
-            for start in stride(from: 0, to: eids.count, by: 500) {
-                let chunk = eids[start..<min(start + 500, eids.count)]
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            try Self.forEachChunk(of: eids) { marks, digits in
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
@@ -195,7 +193,7 @@ extension SQLiteRegistryStore {
                         FROM transfer_code_devices d JOIN transfer_codes c ON c.hash = d.hash
                         WHERE d.hash = ? AND d.eid IN (\(marks))
                         """,
-                    arguments: StatementArguments([codeHash] + chunk.map(\.digits)))
+                    arguments: StatementArguments([codeHash] + digits))
                 for row in rows {
                     let eid = try EID(row["eid"] as String)
                     found[eid] = TransferCodeUse(
@@ -304,9 +302,7 @@ extension SQLiteRegistryStore {
     public func currentCertificates(eids: [EID]) async throws -> [EID: CertificateRecord] {
         try await database.read { db in
             var found: [EID: CertificateRecord] = [:]
-            for start in stride(from: 0, to: eids.count, by: 500) {
-                let chunk = eids[start..<min(start + 500, eids.count)]
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            try Self.forEachChunk(of: eids) { marks, digits in
                 // Oldest first per device, so the newest one is the last written.
                 let rows = try Row.fetchAll(
                     db,
@@ -314,7 +310,7 @@ extension SQLiteRegistryStore {
                         SELECT * FROM certificates WHERE eid IN (\(marks)) AND status = 'good'
                         ORDER BY eid, issued_seq
                         """,
-                    arguments: StatementArguments(chunk.map(\.digits)))
+                    arguments: StatementArguments(digits))
                 for row in rows {
                     let record = try Self.certificate(from: row)
                     found[record.eid] = record
@@ -402,5 +398,14 @@ extension SQLiteRegistryStore {
                 authCodeHash: row["auth_code_hash"]),
             status: JobItem.Status(rawValue: row["status"]) ?? .pending, errorCode: row["error_code"],
             message: row["message"])
+    }
+
+    /// Runs `body` for each run of at most 500 EIDs, with its `?,?,…` placeholders and the EIDs' digits: one
+    /// statement per run keeps under SQLite's bound-parameter limit.
+    static func forEachChunk(of eids: [EID], _ body: (_ marks: String, _ digits: [String]) throws -> Void) rethrows {
+        for start in stride(from: 0, to: eids.count, by: 500) {
+            let chunk = eids[start..<min(start + 500, eids.count)]
+            try body(Array(repeating: "?", count: chunk.count).joined(separator: ","), chunk.map(\.digits))
+        }
     }
 }
