@@ -357,7 +357,9 @@ extension CityStory {
             else { return "\(eid): no verified payload on the eSIM" }
             let current = try DeviceAgent(
                 payload: payload, iotSafe: esim.iotSafe, keyID: keyID, connectHost: "127.0.0.1")
-            let renewed = try await current.renew()
+            // Behind a secondary the new TLSA takes a NOTIFY, an IXFR and NSD's reload to be seen; a thousand
+            // renewals at once queue those, so the meter waits longer before it reports the lookup failed.
+            let renewed = try await current.renew(publicationTimeout: topology.secondary ? .seconds(60) : .seconds(10))
             guard renewed.keyID != keyID else { return "\(eid): renewed without a new key" }
             let connection = try await renewed.connect()
             defer { Task { await connection.close() } }

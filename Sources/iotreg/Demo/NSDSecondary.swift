@@ -29,6 +29,10 @@ final class NSDSecondary: @unchecked Sendable {
               ip-address: 127.0.0.1@\(ports.dns)
               ip-address: 127.0.0.1@\(ports.tls)
               tls-port: \(ports.tls)
+              # Every meter keeps its own DoT connection: NSD's default of 100 TCP connections, idle for 120 s,
+              # would make the 101st meter wait minutes. RFC 7766 §6.2.3 lets servers close idle ones sooner.
+              tcp-count: 4096
+              tcp-timeout: 15
               tls-service-key: "\(tls.key.path)"
               tls-service-pem: "\(tls.certificate.path)"
               do-ip6: no
