@@ -68,11 +68,31 @@ public final class DNSOverTLSClient: DNSTransport, Sendable {
 
     /// Sends one query and returns the response (any RCODE); throws `pinMismatch`, `connectionFailed`, `timeout`
     /// or `malformedResponse` (a response that does not parse or does not answer the question).
+    ///
+    /// A server may close a connection with queries outstanding (its idle timeout, or a reload: NSD replaces its
+    /// server processes after each zone transfer). As RFC 7766 §6.2.1 asks of clients, such a query is sent once
+    /// more on a new connection.
     public func query(_ name: DNSName, _ type: RecordType) async throws -> Message {
         let question = Question(name: name, type: type)
         let query = Message(
             header: Header(id: 0, rd: true, cd: true), questions: [question],
             edns: EDNS(udpPayloadSize: 4096, dnssecOK: true))
+        do {
+            return try await send(query, question)
+        } catch is ClosedWithQueryOutstanding {
+            do { return try await send(query, question) } catch let again as ClosedWithQueryOutstanding {
+                throw again.error
+            }
+        }
+    }
+
+    /// The connection ended before the answer came: worth one more try on a new connection.
+    private struct ClosedWithQueryOutstanding: Error {
+        let error: DANEError
+    }
+
+    private func send(_ query: Message, _ question: Question) async throws -> Message {
+        let (name, type) = (question.name, question.type)
         let channel = try await connectedChannel()
         let promise = channel.eventLoop.makePromise(of: Message.self)
         let timeout = channel.eventLoop.scheduleTask(in: configuration.queryTimeout) {
@@ -81,7 +101,11 @@ public final class DNSOverTLSClient: DNSTransport, Sendable {
         }
         channel.writeAndFlush(DoTQuery(wire: query.encode(), question: question, promise: promise), promise: nil)
         defer { timeout.cancel() }
-        return try await promise.futureResult.get()
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as DANEError where error.code == .connectionFailed {
+            throw ClosedWithQueryOutstanding(error: error)
+        }
     }
 
     /// Closes the connection; a later query opens a new one.
