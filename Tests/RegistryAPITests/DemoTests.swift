@@ -31,12 +31,9 @@ import Testing
             if: (FailoverTests.postgresURL != nil && PeerTool.isAvailable("nsd") && PeerTool.isAvailable("psql"))
                 || PeerTool.peersRequired))
     func theCityStoryHoldsOnTwoNodesWithAnNSDSecondary() async throws {
-        let base = try #require(FailoverTests.postgresURL, "IOTREG_TEST_POSTGRES_URL must name the test cluster")
-        let name = "iotreg_demo_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let created = try PeerTool.run("psql", ["-X", "-q", "-d", base, "-c", "CREATE DATABASE \(name)"])
-        try #require(created.status == 0, "\(created.output)")
-        defer { _ = try? PeerTool.run("psql", ["-X", "-q", "-d", base, "-c", "DROP DATABASE \(name) WITH (FORCE)"]) }
-        let url = base.replacingOccurrences(of: #"/[^/?]*(\?|$)"#, with: "/\(name)$1", options: .regularExpression)
+        let database = try FailoverTests.scratchDatabase("iotreg_demo_")
+        defer { database.drop() }
+        let url = database.url
         let dir = try PeerTool.temporaryDirectory("iotreg-demo-nodes")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = dir.appendingPathComponent("demo").path
@@ -51,7 +48,9 @@ import Testing
         // NSD got the zone by transfer from the signer (its log names the transfers), and NSD's copy of the DoT key
         // is readable by its owner only.
         let log = (try? String(contentsOfFile: data + "/nsd/nsd.log", encoding: .utf8)) ?? ""
-        #expect(log.contains("xfr") || log.contains("transfer"), "NSD's log shows no transfer:\n\(log.suffix(2000))")
+        #expect(
+            log.contains("TSIG verified with key iotreg-xfr."),
+            "NSD's log shows no signed transfer:\n\(log.suffix(2000))")
         let mode = try FileManager.default.attributesOfItem(atPath: data + "/nsd/dot.key")[.posixPermissions] as? Int
         #expect(mode == 0o600)
         let audit = try PeerTool.run(

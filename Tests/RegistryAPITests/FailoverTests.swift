@@ -91,13 +91,22 @@ import Testing
         "two nodes over PostgreSQL: kill -9 the signer mid bulk transfer; the other finishes it and signs the zone",
         .enabled(if: canRun && (postgresURL != nil || PeerTool.peersRequired)))
     func twoNodesOverPostgreSQL() async throws {
-        let base = try #require(Self.postgresURL, "IOTREG_TEST_POSTGRES_URL must name the test cluster")
-        let name = "iotreg_failover_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = try PeerTool.run("psql", ["-X", "-q", "-d", base, "-c", "CREATE DATABASE \(name)"])
-        try #require(admin.status == 0, "\(admin.output)")
-        defer { _ = try? PeerTool.run("psql", ["-X", "-q", "-d", base, "-c", "DROP DATABASE \(name) WITH (FORCE)"]) }
+        let database = try Self.scratchDatabase("iotreg_failover_")
+        defer { database.drop() }
+        try await Self.killMidTransfer(database: database.url, twoNodes: true)
+    }
+
+    /// A fresh database on the test cluster for tests that start `iotreg` nodes over it; `drop` removes it.
+    static func scratchDatabase(_ prefix: String) throws -> (url: String, drop: () -> Void) {
+        let base = try #require(postgresURL, "IOTREG_TEST_POSTGRES_URL must name the test cluster")
+        let name = prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let created = try PeerTool.run("psql", ["-X", "-q", "-d", base, "-c", "CREATE DATABASE \(name)"])
+        try #require(created.status == 0, "\(created.output)")
         let url = base.replacingOccurrences(of: #"/[^/?]*(\?|$)"#, with: "/\(name)$1", options: .regularExpression)
-        try await Self.killMidTransfer(database: url, twoNodes: true)
+        return (
+            url,
+            { _ = try? PeerTool.run("psql", ["-X", "-q", "-d", base, "-c", "DROP DATABASE \(name) WITH (FORCE)"]) }
+        )
     }
 
     @Test(

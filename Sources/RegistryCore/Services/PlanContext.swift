@@ -54,17 +54,17 @@ final class PlanContext {
 
     /// Loads the uses of one transfer code for many devices in one query (a bulk transfer's batch).
     func prefetchCodeUses(_ codeHash: String, eids: [EID]) async throws {
-        let missing = eids.filter { codeUseCache[codeHash + "/" + $0.digits] == nil }
+        let missing = eids.filter { codeUseCache[Self.codeKey(codeHash, $0)] == nil }
         guard !missing.isEmpty else { return }
         let found = try await store.transferCodeUses(codeHash: codeHash, eids: missing)
-        for eid in missing { codeUseCache[codeHash + "/" + eid.digits] = .some(found[eid]) }
+        for eid in missing { codeUseCache[Self.codeKey(codeHash, eid)] = .some(found[eid]) }
     }
 
     /// The code's use for `eid` as of the store; ``consumeCode(_:eid:)`` tracks uses planned in this context.
     func transferCodeUse(_ codeHash: String, eid: EID) async throws -> TransferCodeUse? {
-        if let cached = codeUseCache[codeHash + "/" + eid.digits] { return cached }
+        if let cached = codeUseCache[Self.codeKey(codeHash, eid)] { return cached }
         let use = try await store.transferCodeUse(codeHash: codeHash, eid: eid)
-        codeUseCache[codeHash + "/" + eid.digits] = .some(use)
+        codeUseCache[Self.codeKey(codeHash, eid)] = .some(use)
         return use
     }
 
@@ -105,6 +105,9 @@ final class PlanContext {
 
     /// Whether a (code, eid) pair was consumed earlier in this plan.
     func consumeCode(_ hash: String, eid: EID) -> Bool {
-        usedCodes.insert(hash + "/" + eid.digits).inserted
+        usedCodes.insert(Self.codeKey(hash, eid)).inserted
     }
+
+    /// One (transfer code, device) pair, as the code-use cache and the consumed set key it.
+    private static func codeKey(_ hash: String, _ eid: EID) -> String { hash + "/" + eid.digits }
 }

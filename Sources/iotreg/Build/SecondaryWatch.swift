@@ -76,7 +76,8 @@ actor SecondaryWatch {
                 return  // a live secondary that did not answer this round: wait for it
             } else if dead.insert(index).inserted {
                 logger.warning(
-                    "secondary \(secondaries[index]) has not answered its SOA for 5 s; payloads no longer wait for it")
+                    "secondary \(secondaries[index]) has not answered its SOA for \(Self.deadAfter); payloads no longer wait for it"
+                )
             }
         }
         guard let lowest else {
