@@ -19,6 +19,7 @@ public enum RegistryStoreConformance {
         ("audit chain links every entry and records the head", auditChain),
         ("outbox events are numbered in commit order", outboxOrder),
         ("outbox events are processed once per consumer", outboxProcessedOnce),
+        ("an outbox event a failed pass held is offered again after later ones", outboxCursorWaitsForHeldEvents),
         ("a transfer code is used once per device", transferCodeOnce),
         ("job items are processed exactly once", jobItemsOnce),
         ("due transfers are found by time", dueTransfers),
@@ -254,6 +255,33 @@ public enum RegistryStoreConformance {
         try expect(seen.sorted() == all, "each event once for dns: processed \(seen.sorted()), committed \(all)")
         let other = try await store.processOutbox(consumer: "ca", limit: 10) { _ in }
         try expect(other.map(\.sequence) == all, "another consumer sees every event")
+    }
+
+    /// The consumer's cursor must not pass an event a concurrent pass holds and then gives back (a node dies, a
+    /// consumer throws), nor events committed after the cursor moved.
+    static func outboxCursorWaitsForHeldEvents(_ store: any RegistryStore) async throws {
+        var changes = ChangeSet()
+        changes.outbox = (1...4).map { OutboxEvent(at: now, kind: .deviceRegistered, eid: eid($0)) }
+        try await store.commit(changes)
+        struct Refused: Error {}
+        let failing: @Sendable ([OutboxEvent]) async throws -> Void = { _ in
+            try await Task.sleep(for: .milliseconds(100))
+            throw Refused()
+        }
+        let held = Task { try await store.processOutbox(consumer: "dns", limit: 2, failing) }
+        try await Task.sleep(for: .milliseconds(20))
+        let later = try await store.processOutbox(consumer: "dns", limit: 2) { _ in }
+        _ = await held.result
+        var seen = later.map(\.sequence)
+        changes.outbox = (5...6).map { OutboxEvent(at: now, kind: .deviceRegistered, eid: eid($0)) }
+        try await store.commit(changes)
+        while true {
+            let more = try await store.processOutbox(consumer: "dns", limit: 3) { _ in }
+            if more.isEmpty { break }
+            seen += more.map(\.sequence)
+        }
+        let all = try await store.outboxEvents(after: 0, limit: 10).map(\.sequence)
+        try expect(seen.sorted() == all, "each event once for dns: processed \(seen.sorted()), committed \(all)")
     }
 
     static func certificate(_ serial: String, eid n: Int, rpid: Int64, issuer: String = "aa01") -> CertificateRecord {

@@ -12,6 +12,7 @@ import Testing
         "v3: outbox consumers",
         "v4: mno tasks, payloads, esim keys, webhooks",
         "v5: MNO tasks offered oldest first",
+        "v6: outbox cursors",
     ]
 
     @Test(

@@ -158,5 +158,10 @@ enum PostgresSchema {
                     WHERE state IN ('pending', 'in-flight');
                 DROP INDEX mno_tasks_offerable;
                 """),
+        Migration(
+            identifier: "v6: outbox cursors",
+            sql: """
+                CREATE TABLE outbox_cursors (consumer TEXT COLLATE "C" PRIMARY KEY, through BIGINT NOT NULL);
+                """),
     ]
 }

@@ -103,6 +103,12 @@ enum SQLiteSchema {
                     DROP INDEX mno_tasks_offerable;
                     """)
         }
+        migrator.registerMigration("v6: outbox cursors") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE outbox_cursors (consumer TEXT PRIMARY KEY, through INTEGER NOT NULL) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }
