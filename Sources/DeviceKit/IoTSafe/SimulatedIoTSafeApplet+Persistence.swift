@@ -50,7 +50,8 @@ extension SimulatedIoTSafeApplet {
         guard close(descriptor) == 0, written else {
             unlink(temporary.path)
             throw DeviceKitError(
-                .stateFile, "cannot write the IoT SAFE state file \(temporary.path) (errno \(written ? errno : failure))")
+                .stateFile,
+                "cannot write the IoT SAFE state file \(temporary.path) (errno \(written ? errno : failure))")
         }
         guard rename(temporary.path, url.path) == 0 else {
             throw DeviceKitError(.stateFile, "cannot rename the state file into \(url.path) (errno \(errno))")
