@@ -134,10 +134,12 @@ public final class DANEClientAuthenticator: Sendable {
         } catch { return .refused(eid: nil, reason: .unknown, detail: "\(error)") }
         let first = await check(chain, identity, afresh: false)
         // A refusal may rest on a cached answer the zone has since replaced (the device renewed its certificate,
-        // or was activated again): look once more, afresh, at most once a second per name (concurrent re-checks
-        // share one query), so a flood of bad certificates cannot turn into a flood of queries. A fresher validated
-        // answer can only be more current.
-        guard case .refused(_, let reason, _) = first, reason == .substitutedKey || reason == .revoked else {
+        // or was activated again), or on one lookup that timed out (a secondary reloading after a transfer): look
+        // once more, afresh, at most once a second per name (concurrent re-checks share one query), so a flood of
+        // bad certificates cannot turn into a flood of queries. A fresher validated answer can only be more current;
+        // a bogus answer is not retried.
+        guard case .refused(_, let reason, _) = first, [.substitutedKey, .revoked, .lookupFailed].contains(reason)
+        else {
             return first
         }
         return await check(chain, identity, afresh: true)

@@ -26,6 +26,30 @@ final class QuestionLogTransport: DNSTransport {
     var questions: [Question] { asked.withLockedValue { $0 } }
 }
 
+/// A transport whose first TLSA query for one name times out, as a query to a reloading secondary can.
+final class FailingOnceTransport: DNSTransport {
+    let inner: any DNSTransport
+    let name: DNSName
+    private let failed = NIOLockedValueBox(0)
+
+    init(_ inner: any DNSTransport, failing name: DNSName) {
+        self.inner = inner
+        self.name = name
+    }
+
+    func query(_ name: DNSName, _ type: RecordType) async throws -> Message {
+        let fail = failed.withLockedValue { count in
+            guard name == self.name, type == .tlsa, count == 0 else { return false }
+            count += 1
+            return true
+        }
+        if fail { throw DANEError(.timeout, "no answer for \(name) TLSA (test)") }
+        return try await inner.query(name, type)
+    }
+
+    var failures: Int { failed.withLockedValue { $0 } }
+}
+
 /// The ASP middleware re-checks a refusal (substitutedKey, revoked) once against a fresh lookup, so a device that
 /// renewed its certificate is admitted at once rather than after the cached TLSA's TTL; at most once a second per
 /// name, so a stream of bad certificates does not become a stream of queries.
@@ -134,6 +158,19 @@ final class QuestionLogTransport: DNSTransport {
 
         #expect(events.filter(\.isAdmitted).count >= 1, "\(events)")
         #expect(events.filter { !$0.isAdmitted }.isEmpty, "\(events)")
+    }
+
+    @Test func aLookupThatTimedOutOnceIsAskedAgainBeforeARefusal() async throws {
+        // Behind an NSD secondary reloading after each transfer, one TLSA query in a thousand went unanswered: the
+        // renewed meter was refused (lookupFailed) although the next query would have answered.
+        let s = try await Setup()
+        defer { Task { await s.zone.stop() } }
+        let flaky = FailingOnceTransport(s.transport, failing: try Fixture.deviceName(Fixture.eid(0)))
+        let authenticator = DANEClientAuthenticator(zone: Fixture.apex, resolver: s.zone.resolver(transport: flaky))
+        let event = await authenticator.evaluate(chain: [s.a, s.ca.der])
+        #expect(event.isAdmitted, "\(event)")
+        #expect(flaky.failures == 1)
+        #expect(try s.tlsaQuestions(0) == 1, "the failed query never reached the server; the second one did")
     }
 
     @Test func aSecondRefusalWithinASecondAsksNothing() async throws {

@@ -117,6 +117,7 @@ extension CityStory {
 
         // 7. Renewal: every meter renews its certificate itself by EST before it expires, with a new eSIM key.
         start = ContinuousClock.now
+        let refusedBefore = carPark.refusals.snapshot
         let renewed = await renewAll(mno, at: carPark, title: "renewing by EST")
         let followUps = try await waitForDeliveries(mno, total: 3 * count, title: "renewed payloads over the air")
         let adopted = await connectAll(mno, expect: carPark, title: "connecting from the new payloads")
@@ -124,7 +125,10 @@ extension CityStory {
             "7 renewal (EST) -> reconnected", devices: adopted.ok, since: start,
             passed: renewed.ok == count && followUps >= 3 * count && adopted.ok == count,
             renewed.ok < count
-                ? renewed.firstError : adopted.ok < count ? adopted.firstError : "new key, old certificate refused")
+                ? "\(count - renewed.ok) failed, first: \(renewed.firstError)"
+                    + Self.refusedBy(carPark, since: refusedBefore)
+                : adopted.ok < count
+                    ? "\(count - adopted.ok) failed, first: \(adopted.firstError)" : "new key, old certificate refused")
 
         // 8. Deactivation: a few meters are deactivated; nobody admits them once the TTL has passed.
         start = ContinuousClock.now
@@ -340,6 +344,12 @@ extension CityStory {
                 payload: payload, esim: esim, keyID: keyID, to: override, expect: service.name, selfAttest: false)
         }
         return (result.ok, override == nil ? result.failures.first ?? "" : "", result.failures)
+    }
+
+    /// "; <ASP> refused: <reasons>" for the DANE refusals `service` made since `earlier`, or nothing.
+    static func refusedBy(_ service: Service, since earlier: [RefusalReason: RefusalTally.Entry]) -> String {
+        let refused = service.refusals.since(earlier)
+        return refused.isEmpty ? "" : "; \(service.name) refused: \(refused)"
     }
 
     /// Every meter renews by EST from its current payload. A meter counts when its renewed certificate

@@ -49,6 +49,8 @@ final class CityStory: @unchecked Sendable {
         let fqdn: String
         let server: SampleASPServer
         let port: Int
+        /// Why its DANE check refused meters (the report names them when a step fails).
+        let refusals: RefusalTally
     }
 
     private init(
@@ -196,6 +198,8 @@ final class CityStory: @unchecked Sendable {
         let certificate = try Certificate(pemOrDER: Array(identity.certificateChainPEM.utf8))
         let registry = node.registry
         let sponsor = Mutex<String?>(nil)  // the ASP's id, known once onboarded (the server starts first)
+        let authenticator = DANEClientAuthenticator(zone: zone, resolver: resolver())
+        let refusals = RefusalTally(following: authenticator)
         let server = SampleASPServer(
             .init(
                 name: name, certificateChain: [certificate.derBytes],
@@ -207,7 +211,7 @@ final class CityStory: @unchecked Sendable {
                     guard let device = try? await registry.device(eid, by: .asp(id)) else { return false }
                     return device.state == .active
                 }),
-            authenticator: DANEClientAuthenticator(zone: zone, resolver: resolver()))
+            authenticator: authenticator)
         let port = try await server.start()
         let created = try await api(operatorToken).send(
             "POST", "/v1/asps",
@@ -221,7 +225,8 @@ final class CityStory: @unchecked Sendable {
         }
         sponsor.withLock { $0 = id }
         try await waitUntilPublished(try DNSName("_\(port)._tcp.\(fqdn)."))
-        return Service(id: id, token: token, name: name, fqdn: fqdn, server: server, port: port)
+        return Service(
+            id: id, token: token, name: name, fqdn: fqdn, server: server, port: port, refusals: refusals)
     }
 
     /// Waits (up to 10 s) until the zone serves a validated TLSA at `name`: the zone follower publishes a newly
