@@ -245,12 +245,9 @@ public enum RegistryStoreConformance {
         let slow: @Sendable ([OutboxEvent]) async throws -> Void = { _ in try await Task.sleep(for: .milliseconds(50)) }
         async let a = store.processOutbox(consumer: "dns", limit: 2, slow)
         async let b = store.processOutbox(consumer: "dns", limit: 2, slow)
-        var seen = first.map(\.sequence) + (try await a).map(\.sequence) + (try await b).map(\.sequence)
-        while true {
-            let more = try await store.processOutbox(consumer: "dns", limit: 2) { _ in }
-            if more.isEmpty { break }
-            seen += more.map(\.sequence)
-        }
+        let seen =
+            first.map(\.sequence) + (try await a).map(\.sequence) + (try await b).map(\.sequence)
+            + (try await drain(store, consumer: "dns", limit: 2))
         let all = try await store.outboxEvents(after: 0, limit: 10).map(\.sequence)
         try expect(seen.sorted() == all, "each event once for dns: processed \(seen.sorted()), committed \(all)")
         let other = try await store.processOutbox(consumer: "ca", limit: 10) { _ in }
@@ -272,16 +269,21 @@ public enum RegistryStoreConformance {
         try await Task.sleep(for: .milliseconds(20))
         let later = try await store.processOutbox(consumer: "dns", limit: 2) { _ in }
         _ = await held.result
-        var seen = later.map(\.sequence)
         changes.outbox = (5...6).map { OutboxEvent(at: now, kind: .deviceRegistered, eid: eid($0)) }
         try await store.commit(changes)
-        while true {
-            let more = try await store.processOutbox(consumer: "dns", limit: 3) { _ in }
-            if more.isEmpty { break }
-            seen += more.map(\.sequence)
-        }
+        let seen = later.map(\.sequence) + (try await drain(store, consumer: "dns", limit: 3))
         let all = try await store.outboxEvents(after: 0, limit: 10).map(\.sequence)
         try expect(seen.sorted() == all, "each event once for dns: processed \(seen.sorted()), committed \(all)")
+    }
+
+    /// Processes `consumer`'s outbox `limit` events at a time until nothing is left; the sequences processed.
+    static func drain(_ store: any RegistryStore, consumer: String, limit: Int) async throws -> [Int64] {
+        var seen: [Int64] = []
+        while true {
+            let more = try await store.processOutbox(consumer: consumer, limit: limit) { _ in }
+            if more.isEmpty { return seen }
+            seen += more.map(\.sequence)
+        }
     }
 
     static func certificate(_ serial: String, eid n: Int, rpid: Int64, issuer: String = "aa01") -> CertificateRecord {

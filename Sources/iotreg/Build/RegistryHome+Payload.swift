@@ -50,8 +50,8 @@ extension RegistryHome {
     }
 
     /// Writes the DoT identity for a secondary that serves devices over TLS (NSD's `tls-service-pem` and
-    /// `tls-service-key`): payloads pin its SPKI, so the secondary must present this identity. The key file is
-    /// created 0600 before the key is written into it, and the folder must be the secondary's alone.
+    /// `tls-service-key`): payloads pin its SPKI, so the secondary must present this identity. The key is written
+    /// 0600 (``writeSecret(_:to:)``), and the folder must be the secondary's alone.
     func writeDoTIdentity(to directory: URL) throws -> (certificate: URL, key: URL) {
         let identity = try dotIdentity()
         try FileManager.default.createDirectory(
@@ -59,12 +59,7 @@ extension RegistryHome {
         let certificate = directory.appendingPathComponent("dot.pem")
         let key = directory.appendingPathComponent("dot.key")
         try Data(identity.certificateChainPEM.utf8).write(to: certificate)
-        try? FileManager.default.removeItem(at: key)
-        guard FileManager.default.createFile(atPath: key.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        else { throw CLIError("cannot create \(key.path)") }
-        let handle = try FileHandle(forWritingTo: key)
-        try handle.write(contentsOf: Data(identity.privateKeyPEM.utf8))
-        try handle.close()
+        try Self.writeSecret(Data(identity.privateKeyPEM.utf8), to: key)
         return (certificate, key)
     }
 

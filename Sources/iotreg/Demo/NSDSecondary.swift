@@ -55,9 +55,7 @@ final class NSDSecondary: @unchecked Sendable {
                 software: .nsd, zone: zone, primaries: primaries, keyName: transferKey.name,
                 secret: transferKey.secret, storage: "\(d)/secondary.zone")
         let conf = directory.appendingPathComponent("nsd.conf")
-        // It holds the TSIG secret.
-        FileManager.default.createFile(atPath: conf.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        try Data(configuration.utf8).write(to: conf)
+        try RegistryHome.writeSecret(Data(configuration.utf8), to: conf)  // it holds the TSIG secret
         process = Process()
         process.executableURL = URL(fileURLWithPath: nsd)
         process.arguments = ["-d", "-c", conf.path]
