@@ -43,7 +43,7 @@ import Testing
         let nsdCheck = try PeerTool.run("nsd-checkconf", [nsdConf.path])
         #expect(nsdCheck.status == 0, "\(nsdCheck.output)\n\(nsd.stdout)")
 
-        // The DoT identity for NSD: the certificate payloads pin (its SPKI is the registry's DoT pin), the key 0600.
+        // The DoT identity for NSD: the registry's DoT certificate and its own key, the key 0600.
         let dot = directory.appendingPathComponent("dot").path
         let withDoT = try CACommandTests.iotreg(
             ["zone", "secondary", "--software", "nsd", "--data", data, "--dot-identity", dot] + primaries)
