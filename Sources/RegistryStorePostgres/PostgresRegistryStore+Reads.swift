@@ -249,6 +249,10 @@ extension PostgresRegistryStore {
             .map(Self.outboxEvent(from:))
     }
 
+    public func latestOutboxSequence() async throws -> Int64 {
+        try await rows("SELECT COALESCE(MAX(seq), 0) AS seq FROM outbox").first?["seq"].decode(Int64.self) ?? 0
+    }
+
     // MARK: - row mapping
 
     static func asp(from row: PostgresRandomAccessRow) throws -> ASP {

@@ -276,6 +276,12 @@ extension SQLiteRegistryStore {
         }
     }
 
+    public func latestOutboxSequence() async throws -> Int64 {
+        try await database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM outbox") ?? 0
+        }
+    }
+
     // MARK: - certificates
 
     public func certificate(serial: String) async throws -> CertificateRecord? {

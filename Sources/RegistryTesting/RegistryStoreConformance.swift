@@ -215,6 +215,8 @@ public enum RegistryStoreConformance {
     }
 
     static func outboxOrder(_ store: any RegistryStore) async throws {
+        let none = try await store.latestOutboxSequence()
+        try expect(none == 0, "latest outbox sequence of an empty outbox is \(none), not 0")
         for n in 1...3 {
             var changes = ChangeSet()
             changes.outbox = [
@@ -229,6 +231,8 @@ public enum RegistryStoreConformance {
         try expect(events[0].kind == .deviceActivated && events[0].rpid == 1 && events[0].eid == eid(1), "fields")
         let later = try await store.outboxEvents(after: events[3].sequence, limit: 100)
         try expect(later.count == 2, "after-cursor")
+        let latest = try await store.latestOutboxSequence()
+        try expect(latest == events[5].sequence, "latest outbox sequence \(latest), newest event \(events[5].sequence)")
     }
 
     static func outboxProcessedOnce(_ store: any RegistryStore) async throws {

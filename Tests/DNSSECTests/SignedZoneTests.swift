@@ -152,3 +152,65 @@ import Testing
         #expect(zone.rrset(sub, .nsec)?.signatures.count == 1)
     }
 }
+
+@Suite("A zone built in batches")
+struct SignedZoneBuilderTests {
+    @Test("batches in any order, a name split across batches and a cut before its glue give the one-shot zone")
+    func batchesGiveTheSameZone() throws {
+        let keys = ZoneKeys.generate()
+        var records = TestZone.records(devices: 30)
+        let sub = try DNSName("sub.iotregistry.test.")
+        let glue = try DNSName("ns.sub.iotregistry.test.")
+        let extra = try RData(type: .tlsa, presentation: "3 1 1 " + String(repeating: "ab", count: 32))
+        let split = try #require(records.first { $0.type == .tlsa && $0.name != TestZone.apex }).name
+        records.append(ResourceRecord(name: sub, ttl: 300, rdata: .ns(NS(host: glue))))
+        records.append(ResourceRecord(name: glue, ttl: 300, rdata: try RData(type: .a, presentation: "192.0.2.9")))
+        records.append(ResourceRecord(name: split, ttl: 300, rdata: extra))
+        let oneShot = try SignedZone(apex: TestZone.apex, records: records, keys: keys, now: TestZone.now)
+
+        // Glue first, the apex in the middle, the second TLSA of `split` in another batch than its first.
+        let first = records.filter { $0.name == glue || ($0.name != TestZone.apex && $0.rdata != extra) }
+        let rest = records.filter { !($0.name == glue || ($0.name != TestZone.apex && $0.rdata != extra)) }
+        var builder = SignedZone.Builder(apex: TestZone.apex, keys: keys, now: TestZone.now)
+        try builder.add(first.prefix(20))
+        try builder.add(rest)
+        try builder.add(first.dropFirst(20))
+        let batched = try builder.finish()
+
+        #expect(SignedZoneTests.unsignedContent(batched) == SignedZoneTests.unsignedContent(oneShot))
+        #expect(batched.nameCount == oneShot.nameCount)
+        #expect(batched.rrset(split, .tlsa)?.rrset.rdatas.count == 2)
+        #expect(batched.rrset(sub, .ns)?.signatures.isEmpty == true)
+        #expect(batched.rrset(glue, .a)?.signatures.isEmpty == true)
+        #expect(batched.rrset(glue, .nsec) == nil)
+        // Every signature the batched zone carries verifies with its key, the merged RRset's included.
+        var verified = 0
+        for set in SignedRRSet.group(batched.records) {
+            for sig in set.signatures {
+                let key = try #require(keys.published.first { $0.keyTag == sig.keyTag })
+                let failure = DNSSECValidator.verifySignature(set.rrset, sig, key: key.dnskey, now: TestZone.now)
+                #expect(failure == nil, "\(set.rrset.name) \(set.rrset.type): \(failure ?? "")")
+                verified += 1
+            }
+        }
+        #expect(verified == SignedRRSet.group(oneShot.records).map(\.signatures.count).reduce(0, +))
+    }
+
+    @Test("a batch with a record out of the zone or of a type the signer makes is refused and adds nothing")
+    func badBatchAddsNothing() throws {
+        var builder = SignedZone.Builder(apex: TestZone.apex, keys: .generate(), now: TestZone.now)
+        try builder.add(TestZone.records(devices: 2))
+        let before = builder.nameCount
+        let outside = ResourceRecord(
+            name: try DNSName("a.example."), ttl: 300, rdata: try RData(type: .a, presentation: "192.0.2.1"))
+        #expect(throws: DNSSECError(.outOfZone, "")) {
+            try builder.add(TestZone.deviceRecords(7) + [outside])
+        }
+        #expect(builder.nameCount == before)
+        #expect(throws: DNSSECError(.missingRecord, "")) {
+            var empty = SignedZone.Builder(apex: TestZone.apex, keys: .generate())
+            try empty.add(TestZone.deviceRecords(1))
+            _ = try empty.finish()
+        }
+    }
+}

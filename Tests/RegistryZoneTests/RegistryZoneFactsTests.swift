@@ -129,6 +129,32 @@ struct RegistryZoneFactsTests {
         #expect(try await w.publisher.checkConsistency().isConsistent)
     }
 
+    @Test("pages of published identities skip unpublished devices and together hold every published one once")
+    func identityPagesCoverEveryPublishedDevice() async throws {
+        let w = try await world()
+        // 12 published; every third device registered only, so a page of devices holds fewer identities.
+        var published: [String] = []
+        for n in 30..<48 {
+            if n % 3 == 0 {
+                try await w.registry.registerDevice(
+                    NewDevice(eid: ZoneFixtures.eid(n), iccid: iccid(n), owner: w.ownerID, mno: w.mnoID), by: w.asp)
+            } else {
+                published.append(try await activeCertifiedDevice(w, n).eid)
+            }
+        }
+        let facts = RegistryZoneFacts(store: w.store, caCertificates: { ([], []) })
+        var seen: [String] = []
+        var cursor: String?
+        while true {
+            let page = try await facts.identities(after: cursor, limit: 5)
+            #expect(page.count <= 5)
+            seen += page.map(\.eid)
+            guard let last = page.last, page.count == 5 else { break }
+            cursor = last.eid
+        }
+        #expect(seen == published.sorted())
+    }
+
     @Test("a rebuild from the database gives the same records as following the events")
     func rebuildEqualsFollowing() async throws {
         let w = try await world()

@@ -1,61 +1,82 @@
 import DNSWire
 import Dispatch
 
-/// Signs a zone's names from scratch on all cores: each worker takes a run of names in canonical order and, for
-/// each, adds the NSEC to its successor, signs every RRset and packs the node. Only the sort before and the table
-/// after run on one core.
+/// The steps of a from-scratch build that run on all cores: signing and packing a batch of names, the sort, and
+/// the NSEC chain. Only the merge of the sort and the table after run on one core.
 enum ParallelBuild {
-    struct Input: Sendable {
-        /// The authoritative names in canonical order, and their RRsets (same positions).
-        var names: [DNSName]
-        var entries: [[SignedZone.Entry]]
-        var cuts: Set<DNSName>
+    /// What every signature of one build shares.
+    struct Signing: Sendable {
         var keys: ZoneKeys
         var apex: DNSName
-        var nsecTTL: UInt32
         var inception: UInt32
         var expiration: UInt32
+
+        func sign(_ name: DNSName, _ e: SignedZone.Entry) throws -> RRSIG {
+            try RRSetSigner.sign(
+                RRSet(name: name, type: e.type, ttl: e.ttl, rdatas: e.rdatas),
+                key: SignedZone.signingKey(for: e.type, in: keys), signer: apex, inception: inception,
+                expiration: expiration)
+        }
+
+        /// Signs every RRset of `entries` that has no signature yet.
+        func signUnsigned(_ name: DNSName, _ entries: inout [SignedZone.Entry]) throws {
+            for k in entries.indices where entries[k].signatures.isEmpty && !entries[k].rdatas.isEmpty {
+                entries[k].signatures = [try sign(name, entries[k])]
+            }
+        }
     }
 
-    /// The packed, signed node of every name in `input.names`, at the same positions.
-    static func build(_ input: Input) throws -> [SignedZone.Node] {
-        let count = input.names.count
-        let chunkSize = max(64, count / 256)
-        let chunks = (count + chunkSize - 1) / chunkSize
-        let nodes = ParallelSlots(count: count, initial: SignedZone.Node())
-        let failures = ParallelSlots(count: chunks, initial: false)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            for i in (c * chunkSize)..<min(count, (c + 1) * chunkSize) {
-                guard let node = try? node(at: i, input) else {
-                    failures.slots[c] = true
+    /// Runs `body(i)` for every `i` in `0..<count` on all cores, in runs of at least `minimumRun`; throws
+    /// `signingFailed` when any call threw.
+    static func forEach(count: Int, minimumRun: Int = 64, _ body: @Sendable (Int) throws -> Void) throws {
+        guard count > 0 else { return }
+        let run = max(minimumRun, count / 256)
+        let runs = (count + run - 1) / run
+        let failures = ParallelSlots(count: runs, initial: false)
+        DispatchQueue.concurrentPerform(iterations: runs) { r in
+            for i in (r * run)..<min(count, (r + 1) * run) {
+                do { try body(i) } catch {
+                    failures.slots[r] = true
                     return
                 }
-                nodes.slots[i] = node
             }
         }
         guard !failures.slots.contains(true) else {
             throw DNSSECError(.signingFailed, "ECDSA signing failed for at least one RRset")
         }
+    }
+
+    /// The packed node of each of `names`, every RRset signed as if authoritative (NSEC comes later).
+    static func signed(_ names: [DNSName], _ entries: [[SignedZone.Entry]], _ signing: Signing) throws
+        -> [SignedZone.Node]
+    {
+        let nodes = ParallelSlots(count: names.count, initial: SignedZone.Node())
+        try forEach(count: names.count) { i in
+            var e = entries[i]
+            try signing.signUnsigned(names[i], &e)
+            nodes.slots[i] = SignedZone.Node(entries: e)
+        }
         return Array(nodes.slots)
     }
 
-    /// `names` in canonical order: two halves sorted at once, then merged (the sort is the largest step of a
-    /// from-scratch build that is not signing).
-    static func sorted(_ names: [DNSName]) -> [DNSName] {
-        guard names.count >= 4096 else { return names.sorted() }
+    /// The positions of `names` in canonical order, equal names next to each other: two halves sorted at once,
+    /// then merged (the sort is the largest step of a from-scratch build that is not signing).
+    static func sortedOrder(_ names: [DNSName]) -> [Int] {
+        let less = { @Sendable (a: Int, b: Int) in DNSName.canonicalCompare(names[a], names[b]) < 0 }
+        guard names.count >= 4096 else { return names.indices.sorted(by: less) }
         let half = names.count / 2
-        let parts = ParallelSlots<[DNSName]>(count: 2, initial: [])
+        let parts = ParallelSlots<[Int]>(count: 2, initial: [])
         DispatchQueue.concurrentPerform(iterations: 2) { p in
-            parts.slots[p] = (p == 0 ? names[..<half] : names[half...]).sorted()
+            parts.slots[p] = Array(p == 0 ? 0..<half : half..<names.count).sorted(by: less)
         }
         let a = parts.slots[0]
         let b = parts.slots[1]
-        var out: [DNSName] = []
+        var out: [Int] = []
         out.reserveCapacity(names.count)
         var i = 0
         var j = 0
         while i < a.count && j < b.count {
-            if DNSName.canonicalCompare(b[j], a[i]) < 0 {
+            if less(b[j], a[i]) {
                 out.append(b[j])
                 j += 1
             } else {
@@ -68,23 +89,6 @@ enum ParallelBuild {
         return out
     }
 
-    private static func node(at i: Int, _ input: Input) throws -> SignedZone.Node {
-        let name = input.names[i]
-        let next = input.names[(i + 1) % input.names.count]
-        var entries = input.entries[i]
-        entries.append(
-            SignedZone.Entry(
-                type: .nsec, ttl: input.nsecTTL, rdatas: [.nsec(SignedZone.nsec(for: entries, next: next))],
-                signatures: []))
-        for k in entries.indices where SignedZone.isSigned(name, entries[k].type, cuts: input.cuts) {
-            let e = entries[k]
-            entries[k].signatures = [
-                try RRSetSigner.sign(
-                    RRSet(name: name, type: e.type, ttl: e.ttl, rdatas: e.rdatas),
-                    key: SignedZone.signingKey(for: e.type, in: input.keys), signer: input.apex,
-                    inception: input.inception, expiration: input.expiration)
-            ]
-        }
-        return SignedZone.Node(entries: entries)
-    }
+    /// `names` in canonical order.
+    static func sorted(_ names: [DNSName]) -> [DNSName] { sortedOrder(names).map { names[$0] } }
 }

@@ -170,6 +170,18 @@ extension SignedZone {
 
         mutating func compact() { packed = Self.exactCopy(packed) }
 
+        /// This node with `entries` added after its RRsets, without decoding the ones it holds.
+        func appending(_ entries: [Entry]) -> Node {
+            var node = Node()
+            let more = Self.pack(entries)
+            node.packed = [UInt8](unsafeUninitializedCapacity: packed.count + more.count) { buffer, count in
+                _ = buffer.initialize(from: packed)
+                _ = buffer[packed.count...].initialize(from: more)
+                count = packed.count + more.count
+            }
+            return node
+        }
+
         private static func write(_ rdata: RData, into w: inout WireWriter) {
             let lengthAt = w.bytes.count
             w.writeUInt16(0)

@@ -42,62 +42,20 @@ public struct SignedZone: Sendable {
         apex: DNSName, records: [ResourceRecord], keys: ZoneKeys, policy: SigningPolicy = SigningPolicy(),
         now: Date = Date()
     ) throws {
-        let apex = apex.lowercased()
+        var builder = Builder(apex: apex, keys: keys, policy: policy, now: now)
+        try builder.add(records)
+        self = try builder.finish()
+    }
+
+    /// A zone from its parts, as ``Builder`` made them.
+    init(apex: DNSName, keys: ZoneKeys, policy: SigningPolicy, nodes: NodeTable, order: SortedNames, cuts: Set<DNSName>) {
         self.apex = apex
         self.keys = keys
         self.policy = policy
-        // Built decoded, packed once signed: packing a node at every record or signature would cost more.
-        var building: [DNSName: [Entry]] = [:]
-        building.reserveCapacity(records.count)
-        for r in records {
-            guard r.name.isSubdomain(of: apex) else {
-                throw DNSSECError(.outOfZone, "\(r.name) is not at or below the apex \(apex)")
-            }
-            guard !Self.managedTypes.contains(r.type) else {
-                throw DNSSECError(.managedType, "\(r.type) at \(r.name) is produced by the signer; leave it out")
-            }
-            let name = r.name.lowercased()
-            building[name, default: []].add(r)
-        }
-        guard let apexEntries = building[apex], let soa = apexEntries.first(where: { $0.type == .soa }),
-            soa.rdatas.count == 1, apexEntries.contains(where: { $0.type == .ns })
-        else {
-            throw DNSSECError(.missingRecord, "the apex \(apex) needs exactly one SOA and an NS RRset")
-        }
-        building[apex, default: []].append(
-            Entry(
-                type: .dnskey, ttl: policy.dnskeyTTL, rdatas: keys.published.map { .dnskey($0.dnskey) }, signatures: [])
-        )
-
-        let cuts = Set(building.lazy.filter { $0.key != apex && $0.value.contains { $0.type == .ns } }.map(\.key))
-        self.cuts = cuts
-        var names = Array(building.keys)
-        if !cuts.isEmpty {
-            names = names.filter { !Self.isBelowCut($0, cuts: cuts, apex: apex) }
-        }
-        names = ParallelBuild.sorted(names)
-
-        // Each name's RRsets at its place in the order, signed and packed on all cores (``ParallelBuild``).
-        var ordered = names.map { building.removeValue(forKey: $0) ?? [] }
-        let t = UInt32(clamping: Int64(now.timeIntervalSince1970))
-        var packed = try ParallelBuild.build(
-            .init(
-                names: names, entries: ordered, cuts: cuts, keys: keys, apex: apex, nsecTTL: Self.nsecTTL(soa),
-                inception: t &- policy.inceptionOffset, expiration: t &+ policy.validity))
-        ordered = []
-        // Memory that stays: the names and nodes are copied here, on this thread, into the holes the working data
-        // left. The caller's names sit among its records' RDATA, and the workers packed their nodes among their
-        // signing garbage; once those originals are freed too, whole pages can be given back to the system.
-        let copies = names.map(DNSName.compactCopy(of:))
-        names = []
-        for i in packed.indices { packed[i].compact() }
-        var nodes = NodeTable(names: copies, nodes: packed, extra: building.count)
-        packed = []
-        // Glue below a delegation: stored, not signed, not in the NSEC chain.
-        for (name, entries) in building { nodes[DNSName.compactCopy(of: name)] = Node(entries: entries) }
-        building = [:]
         self.nodes = nodes
-        self.order = SortedNames(copies)
+        self.order = order
+        self.cuts = cuts
+        self.soa = nil
         self.soa = rrset(apex, .soa)
     }
 
@@ -113,8 +71,12 @@ public struct SignedZone: Sendable {
     }
 
     static func nsec(for entries: [Entry], next: DNSName) -> NSEC {
-        let types = entries.filter { $0.type != .nsec && !$0.rdatas.isEmpty }.map(\.type) + [.rrsig, .nsec]
-        return NSEC(nextName: next, types: TypeBitmap(types))
+        nsec(types: entries.filter { !$0.rdatas.isEmpty }.map(\.type), next: next)
+    }
+
+    /// The NSEC of a name holding RRsets of `types` (an NSEC among them is ignored): those types, RRSIG and NSEC.
+    static func nsec(types: [RecordType], next: DNSName) -> NSEC {
+        NSEC(nextName: next, types: TypeBitmap(types.filter { $0 != .nsec } + [.rrsig, .nsec]))
     }
 
     /// Whether the RRset at `name` of `type` is authoritative and gets an RRSIG (RFC 4035 §2.2).

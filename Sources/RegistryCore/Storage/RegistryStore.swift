@@ -82,6 +82,9 @@ public protocol RegistryStore: Sendable {
     /// The chain head recorded with the last write: (sequence, hash).
     func auditHead() async throws -> (sequence: Int64, hash: String)
     func outboxEvents(after sequence: Int64, limit: Int) async throws -> [OutboxEvent]
+    /// The sequence of the newest outbox event, 0 when there is none: where a consumer that has just read the
+    /// whole database (the zone built from scratch) starts following, without reading the events before it.
+    func latestOutboxSequence() async throws -> Int64
     /// Hands `process` up to `limit` events, oldest first, that `consumer` (the DNS publisher, the CA, a notifier)
     /// has not processed yet, and records them as processed for that consumer when `process` returns.
     ///

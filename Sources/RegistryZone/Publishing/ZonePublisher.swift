@@ -76,26 +76,55 @@ public actor ZonePublisher {
 
     // MARK: - from scratch
 
+    /// Devices read from the database per page when the zone is built from scratch.
+    static let pageSize = 10_000
+
     /// The unsigned content the database calls for now, with the SOA at `serial`.
     public func desiredRecords(serial: UInt32) async throws -> [ResourceRecord] {
-        let ca = try await facts.caCertificates()
-        var out = records.apexRecords(serial: serial, rootCertificate: ca.root, issuingCertificates: ca.issuing)
-        for service in try await facts.services() { out += try records.records(for: service) }
+        var out = try await headRecords(serial: serial)
         var cursor: String?
         while true {
-            let page = try await facts.identities(after: cursor, limit: 10_000)
+            let page = try await facts.identities(after: cursor, limit: Self.pageSize)
             for identity in page { out += try records.records(for: identity) }
-            guard let last = page.last, page.count == 10_000 else { break }
+            guard let last = page.last, page.count == Self.pageSize else { break }
             cursor = last.eid
         }
         return out
     }
 
+    /// The apex, CA and ASP service records: what the zone holds besides devices.
+    func headRecords(serial: UInt32) async throws -> [ResourceRecord] {
+        let ca = try await facts.caCertificates()
+        var out = records.apexRecords(serial: serial, rootCertificate: ca.root, issuingCertificates: ca.issuing)
+        for service in try await facts.services() { out += try records.records(for: service) }
+        return out
+    }
+
     /// Signs the zone the database calls for now at `serial`, without publishing it or touching the serial file
     /// (for `iotreg zone export`).
+    ///
+    /// The devices are read a page at a time and each page is signed as it comes, while the next one is read: the
+    /// zone of ten million devices is never held as unsigned records (``SignedZone/Builder``).
     public func signedZone(serial: UInt32, now: Date = Date()) async throws -> SignedZone {
-        try SignedZone(
-            apex: apex, records: try await desiredRecords(serial: serial), keys: keys, policy: policy, now: now)
+        var builder = SignedZone.Builder(apex: apex, keys: keys, policy: policy, now: now)
+        try builder.add(try await headRecords(serial: serial))
+        let facts = self.facts
+        var page = try await facts.identities(after: nil, limit: Self.pageSize)
+        while !page.isEmpty {
+            let current = page
+            async let following = Self.page(after: current, from: facts)
+            try builder.add(try current.flatMap { try records.records(for: $0) })
+            page = try await following
+        }
+        return try builder.finish()
+    }
+
+    /// The page of identities after `previous`; empty when `previous` was the last (a short page).
+    private static func page(after previous: [PublishedIdentity], from facts: any ZoneFacts) async throws
+        -> [PublishedIdentity]
+    {
+        guard previous.count == pageSize, let last = previous.last else { return [] }
+        return try await facts.identities(after: last.eid, limit: pageSize)
     }
 
     /// Signs the whole zone from the database, replacing the current one, and publishes it (secondaries take
@@ -106,8 +135,7 @@ public actor ZonePublisher {
         let serial =
             try await (isSigner ? ledger?.nextSerial(now: now) : nil)
             ?? UInt32(clamping: Int64(now.timeIntervalSince1970))
-        let content = try await desiredRecords(serial: serial)
-        let zone = try SignedZone(apex: apex, records: content, keys: keys, policy: policy, now: now)
+        let zone = try await signedZone(serial: serial, now: now)
         self.zone = zone
         self.position = position
         try await record(zone)

@@ -31,13 +31,15 @@ public struct RegistryZoneFacts: ZoneFacts {
         // Two states are published; walk all devices in EID order and keep those, so the cursor stays one EID.
         while out.count < limit {
             let page = try await store.devices(matching: DeviceQuery(after: cursor, limit: limit))
-            for device in page {
-                if let identity = try await identity(of: device) { out.append(identity) }
-            }
+            let live = page.filter { Self.publishedStates.contains($0.state) && $0.rpid != nil }
+            // One query for the page's certificates, not one per device: a rebuild reads millions of them.
+            let certificates = try await store.currentCertificates(eids: live.map(\.eid))
+            out += live.compactMap { Self.identity(of: $0, certificate: certificates[$0.eid]) }
             guard let last = page.last, page.count == limit else { break }
             cursor = last.eid.digits
         }
-        return out
+        // At most `limit`: a caller takes a shorter page for the last one, and the next starts after the last EID.
+        return Array(out.prefix(limit))
     }
 
     public func identity(eid: String) async throws -> (current: PublishedIdentity?, rpids: [Int64]) {
@@ -48,8 +50,15 @@ public struct RegistryZoneFacts: ZoneFacts {
     }
 
     func identity(of device: Device) async throws -> PublishedIdentity? {
-        guard Self.publishedStates.contains(device.state), let rpid = device.rpid,
-            let certificate = try await store.currentCertificate(eid: device.eid), certificate.rpid == rpid
+        guard Self.publishedStates.contains(device.state) else { return nil }
+        return Self.identity(of: device, certificate: try await store.currentCertificate(eid: device.eid))
+    }
+
+    /// What `device` publishes with `certificate`, its current one: nothing unless the device is live and the
+    /// certificate is for its current profile.
+    static func identity(of device: Device, certificate: CertificateRecord?) -> PublishedIdentity? {
+        guard publishedStates.contains(device.state), let rpid = device.rpid, let certificate,
+            certificate.rpid == rpid
         else { return nil }
         return PublishedIdentity(eid: device.eid.digits, rpid: rpid, certificate: certificate.der)
     }
@@ -69,14 +78,7 @@ public struct RegistryZoneFacts: ZoneFacts {
         return out
     }
 
-    public func latestChange() async throws -> Int64 {
-        var position: Int64 = 0
-        while true {
-            let page = try await store.outboxEvents(after: position, limit: 10_000)
-            guard let last = page.last else { return position }
-            position = last.sequence
-        }
-    }
+    public func latestChange() async throws -> Int64 { try await store.latestOutboxSequence() }
 
     public func changedDevices(after sequence: Int64, limit: Int) async throws -> (eids: [String], through: Int64) {
         let events = try await store.outboxEvents(after: sequence, limit: limit)

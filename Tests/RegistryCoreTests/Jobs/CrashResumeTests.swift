@@ -89,6 +89,7 @@ final class CrashingStore: RegistryStore {
     func outboxEvents(after sequence: Int64, limit: Int) async throws -> [OutboxEvent] {
         try await base.outboxEvents(after: sequence, limit: limit)
     }
+    func latestOutboxSequence() async throws -> Int64 { try await base.latestOutboxSequence() }
     func processOutbox(
         consumer: String, limit: Int, _ process: @Sendable ([OutboxEvent]) async throws -> Void
     ) async throws -> [OutboxEvent] {

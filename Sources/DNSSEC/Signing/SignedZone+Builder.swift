@@ -1,0 +1,183 @@
+public import DNSWire
+public import Foundation
+
+extension SignedZone {
+    /// Signs a zone from scratch from records handed over in batches.
+    ///
+    /// Why batches: a registry zone of ten million devices is read from a database a page at a time, and as
+    /// decoded records (each name, certificate and key an array of its own) it would need several times the
+    /// memory of the signed zone. The builder signs and packs each batch on all cores as it comes, so the caller
+    /// can drop the batch at once, and only the packed nodes stay. ``finish()`` then sorts the names, merges a
+    /// name that came in more than one batch, adds the DNSKEY RRset and signs the NSEC chain.
+    ///
+    /// ``SignedZone/init(apex:records:keys:policy:now:)`` is this builder with one batch.
+    public struct Builder: Sendable {
+        /// The zone apex, lowercased.
+        public let apex: DNSName
+        let keys: ZoneKeys
+        let policy: SigningPolicy
+        let signing: ParallelBuild.Signing
+        /// Every name added so far and its node, in arrival order; a name may appear more than once.
+        private var names: [DNSName] = []
+        private var nodes: [Node] = []
+        /// Names below the apex with an NS RRset (delegations).
+        private var cuts: Set<DNSName> = []
+
+        /// - Parameter now: the signing time of every signature; inception is `now - policy.inceptionOffset`.
+        public init(apex: DNSName, keys: ZoneKeys, policy: SigningPolicy = SigningPolicy(), now: Date = Date()) {
+            self.apex = apex.lowercased()
+            self.keys = keys
+            self.policy = policy
+            let t = UInt32(clamping: Int64(now.timeIntervalSince1970))
+            signing = ParallelBuild.Signing(
+                keys: keys, apex: self.apex, inception: t &- policy.inceptionOffset, expiration: t &+ policy.validity)
+        }
+
+        /// Owner names added so far (a name added in two batches counts twice).
+        public var nameCount: Int { names.count }
+
+        /// Signs and packs a batch of unsigned records: any records at or below the apex, owner names lowercased.
+        ///
+        /// - Throws: ``DNSSECError`` `outOfZone`, `managedType` for RRSIG/NSEC/NSEC3/DNSKEY input (the builder
+        ///   makes those), `signingFailed`. A batch that throws adds nothing.
+        public mutating func add<S: Sequence>(_ records: S) throws where S.Element == ResourceRecord {
+            var building: [DNSName: [Entry]] = [:]
+            building.reserveCapacity(records.underestimatedCount)
+            for r in records {
+                guard r.name.isSubdomain(of: apex) else {
+                    throw DNSSECError(.outOfZone, "\(r.name) is not at or below the apex \(apex)")
+                }
+                guard !SignedZone.managedTypes.contains(r.type) else {
+                    throw DNSSECError(.managedType, "\(r.type) at \(r.name) is produced by the signer; leave it out")
+                }
+                building[r.name.lowercased(), default: []].add(r)
+            }
+            var batch = Array(building.keys)
+            var entries = batch.map { building.removeValue(forKey: $0) ?? [] }
+            let packed = try ParallelBuild.signed(batch, entries, signing)
+            entries = []
+            // The names stay: each in a block of its own, not among the records' RDATA the caller frees next.
+            for (name, node) in zip(batch, packed) {
+                let kept = DNSName.compactCopy(of: name)
+                if kept != apex && node.entry(.ns, signatures: false) != nil { cuts.insert(kept) }
+                names.append(kept)
+                nodes.append(node)
+            }
+            batch = []
+        }
+
+        /// The signed zone: the names in canonical order, a DNSKEY RRset at the apex, an NSEC at every
+        /// authoritative name and an RRSIG on every authoritative RRset. The builder is empty afterwards.
+        ///
+        /// - Throws: ``DNSSECError`` `missingRecord` without exactly one apex SOA and an apex NS RRset,
+        ///   `signingFailed`.
+        public mutating func finish() throws -> SignedZone {
+            var (sorted, packed) = try mergedInOrder()
+            guard sorted.first == apex, let soa = packed[0].entry(.soa, signatures: false), soa.rdatas.count == 1,
+                packed[0].entry(.ns, signatures: false) != nil
+            else {
+                throw DNSSECError(.missingRecord, "the apex \(apex) needs exactly one SOA and an NS RRset")
+            }
+            var dnskey = Entry(
+                type: .dnskey, ttl: policy.dnskeyTTL, rdatas: keys.published.map { .dnskey($0.dnskey) },
+                signatures: [])
+            dnskey.signatures = [try signing.sign(apex, dnskey)]
+            packed[0] = packed[0].appending([dnskey])
+
+            // Delegations (rare here): the NS at a cut and the glue below it are not signed, the glue has no NSEC.
+            var glue: [(DNSName, Node)] = []
+            if !cuts.isEmpty {
+                var authoritative: [Int] = []
+                for i in sorted.indices {
+                    if SignedZone.isBelowCut(sorted[i], cuts: cuts, apex: apex) {
+                        glue.append((sorted[i], Node(entries: packed[i].entries.map { Self.unsigned($0) })))
+                    } else {
+                        if cuts.contains(sorted[i]) {
+                            packed[i] = Node(
+                                entries: packed[i].entries.map { $0.type == .ds ? $0 : Self.unsigned($0) })
+                        }
+                        authoritative.append(i)
+                    }
+                }
+                sorted = authoritative.map { sorted[$0] }
+                packed = authoritative.map { packed[$0] }
+            }
+            try addNSECChain(names: sorted, nodes: &packed, ttl: SignedZone.nsecTTL(soa))
+
+            var table = NodeTable(names: sorted, nodes: packed, extra: glue.count)
+            packed = []
+            for (name, node) in glue { table[name] = node }
+            return SignedZone(apex: apex, keys: keys, policy: policy, nodes: table, order: SortedNames(sorted), cuts: cuts)
+        }
+
+        /// Every name once, in canonical order, with its node; a name that came in several batches gets the union
+        /// of its RRsets, and an RRset that grew is signed again.
+        private mutating func mergedInOrder() throws -> ([DNSName], [Node]) {
+            let order = ParallelBuild.sortedOrder(names)
+            var sorted: [DNSName] = []
+            var packed: [Node] = []
+            sorted.reserveCapacity(order.count)
+            packed.reserveCapacity(order.count)
+            var k = 0
+            while k < order.count {
+                let name = names[order[k]]
+                var node = nodes[order[k]]
+                var j = k + 1
+                if j < order.count && names[order[j]] == name {
+                    var entries = node.entries
+                    while j < order.count && names[order[j]] == name {
+                        Self.merge(nodes[order[j]].entries, into: &entries)
+                        j += 1
+                    }
+                    try signing.signUnsigned(name, &entries)
+                    node = Node(entries: entries)
+                }
+                sorted.append(name)
+                packed.append(node)
+                k = j
+            }
+            names = []
+            nodes = []
+            return (sorted, packed)
+        }
+
+        /// Adds `more` to `entries`: a new type as it is, records of a present type to its RRset (unsigned again
+        /// when it gained one); the first TTL stays, as for records of one batch.
+        static func merge(_ more: [Entry], into entries: inout [Entry]) {
+            for e in more {
+                guard let i = entries.firstIndex(where: { $0.type == e.type }) else {
+                    entries.append(e)
+                    continue
+                }
+                let added = e.rdatas.filter { !entries[i].rdatas.contains($0) }
+                guard !added.isEmpty else { continue }
+                entries[i].rdatas += added
+                entries[i].signatures = []
+            }
+        }
+
+        static func unsigned(_ e: Entry) -> Entry { Entry(type: e.type, ttl: e.ttl, rdatas: e.rdatas, signatures: []) }
+
+        /// Adds to each node the signed NSEC to the next name (the last to the apex). Signed on all cores a window
+        /// at a time, so that at most one window of decoded signatures exists; appended on this thread, so the
+        /// packed nodes that stay are allocated here, next to one another, as the old ones are freed.
+        private func addNSECChain(names: [DNSName], nodes: inout [Node], ttl: UInt32) throws {
+            for start in stride(from: 0, to: names.count, by: 65_536) {
+                let end = min(names.count, start + 65_536)
+                let entries = ParallelSlots(
+                    count: end - start, initial: Entry(type: .nsec, ttl: 0, rdatas: [], signatures: []))
+                // A copy of the window's references: reading `nodes` itself here would make the appends below copy
+                // the whole array.
+                let window = Array(nodes[start..<end])
+                try ParallelBuild.forEach(count: end - start) { k in
+                    let i = start + k
+                    let nsec = SignedZone.nsec(types: window[k].types, next: names[(i + 1) % names.count])
+                    var e = Entry(type: .nsec, ttl: ttl, rdatas: [.nsec(nsec)], signatures: [])
+                    if SignedZone.isSigned(names[i], .nsec, cuts: cuts) { e.signatures = [try signing.sign(names[i], e)] }
+                    entries.slots[k] = e
+                }
+                for k in 0..<(end - start) { nodes[start + k] = nodes[start + k].appending([entries.slots[k]]) }
+            }
+        }
+    }
+}
