@@ -306,6 +306,17 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "bench-zone-rebuild",
+            dependencies: [
+                "RegistryZone", "RegistryCore", "RegistryStorePostgres", "RegistryTesting", "DNSSEC", "DNSWire", "PKI",
+                crypto, .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "bench-store",
             dependencies: [
                 "RegistryCore", "RegistryStoreSQLite", "RegistryStorePostgres", "RegistryTesting",
