@@ -170,6 +170,20 @@ extension PostgresRegistryStore {
         ).first.map(Self.certificate(from:))
     }
 
+    public func profileIDs(eids: [EID]) async throws -> [EID: [Int64]] {
+        var found: [EID: [Int64]] = [:]
+        for start in stride(from: 0, to: eids.count, by: 5000) {
+            let chunk = eids[start..<min(start + 5000, eids.count)].map(\.digits)
+            for row in try await rows(
+                "SELECT eid, rpid FROM profiles WHERE eid = ANY(\(chunk)) ORDER BY eid, rpid")
+            {
+                found[try EID(try row["eid"].decode(String.self)), default: []].append(
+                    try row["rpid"].decode(Int64.self))
+            }
+        }
+        return found
+    }
+
     public func currentCertificates(eids: [EID]) async throws -> [EID: CertificateRecord] {
         var found: [EID: CertificateRecord] = [:]
         for start in stride(from: 0, to: eids.count, by: 5000) {

@@ -305,6 +305,19 @@ extension SQLiteRegistryStore {
         }
     }
 
+    public func profileIDs(eids: [EID]) async throws -> [EID: [Int64]] {
+        try await database.read { db in
+            var found: [EID: [Int64]] = [:]
+            try Self.forEachChunk(of: eids) { marks, digits in
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT eid, rpid FROM profiles WHERE eid IN (\(marks)) ORDER BY eid, rpid",
+                    arguments: StatementArguments(digits))
+                for row in rows { found[try EID(row["eid"]), default: []].append(row["rpid"]) }
+            }
+            return found
+        }
+    }
+
     public func currentCertificates(eids: [EID]) async throws -> [EID: CertificateRecord] {
         try await database.read { db in
             var found: [EID: CertificateRecord] = [:]

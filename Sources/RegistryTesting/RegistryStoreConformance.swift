@@ -18,6 +18,7 @@ public enum RegistryStoreConformance {
         ("device listing pages by EID with filters", devicePaging),
         ("audit chain links every entry and records the head", auditChain),
         ("outbox events are numbered in commit order", outboxOrder),
+        ("profile ids are read for many devices at once, oldest first", profileIDsInBatch),
         ("outbox events are processed once per consumer", outboxProcessedOnce),
         ("an outbox event a failed pass held is offered again after later ones", outboxCursorWaitsForHeldEvents),
         ("a transfer code is used once per device", transferCodeOnce),
@@ -212,6 +213,21 @@ public enum RegistryStoreConformance {
         try expect(head.sequence == 12 && head.hash == previous, "head \(head) does not match the chain")
         let registry = Registry(store: store)
         try expect(try await registry.verifyAudit().isIntact, "verifyAudit on an intact chain")
+    }
+
+    static func profileIDsInBatch(_ store: any RegistryStore) async throws {
+        var changes = ChangeSet()
+        changes.deviceInserts = [device(1), device(2), device(3)]
+        changes.profileInserts = [
+            Profile(rpid: 12, eid: eid(1), aspID: "asp-a", status: .active, createdAt: now),
+            Profile(rpid: 4, eid: eid(1), aspID: "asp-b", status: .revoked, createdAt: now),
+            Profile(rpid: 7, eid: eid(2), aspID: "asp-a", status: .active, createdAt: now),
+        ]
+        try await store.commit(changes)
+        let ids = try await store.profileIDs(eids: [eid(1), eid(2), eid(3)])
+        try expect(ids == [eid(1): [4, 12], eid(2): [7]], "profile ids \(ids)")
+        let single = try await store.profiles(eid: eid(1)).map(\.rpid)
+        try expect(single == ids[eid(1)], "the batch read \(ids[eid(1)] ?? []) differs from the single one \(single)")
     }
 
     static func outboxOrder(_ store: any RegistryStore) async throws {

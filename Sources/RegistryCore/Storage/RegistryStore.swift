@@ -33,6 +33,9 @@ public protocol RegistryStore: Sendable {
     /// Devices matching `query`, ordered by EID, after the cursor.
     func devices(matching query: DeviceQuery) async throws -> [Device]
     func profiles(eid: EID) async throws -> [Profile]
+    /// The ids of every profile each device ever had (the names the zone may still hold for it), by device;
+    /// devices without one are absent. One query for many devices: the zone follows thousands per batch.
+    func profileIDs(eids: [EID]) async throws -> [EID: [Int64]]
     /// Allocates `count` fresh RPIDs; they only grow, across nodes. Gaps are allowed.
     func allocateRPIDs(count: Int) async throws -> [Int64]
     /// Devices in `transferPending` whose window has closed.
@@ -127,6 +130,16 @@ extension RegistryStore {
     public func transferCodeUses(codeHash: String, eids: [EID]) async throws -> [EID: TransferCodeUse] {
         var found: [EID: TransferCodeUse] = [:]
         for eid in eids { found[eid] = try await transferCodeUse(codeHash: codeHash, eid: eid) }
+        return found
+    }
+
+    /// One read per device; stores override it with one query.
+    public func profileIDs(eids: [EID]) async throws -> [EID: [Int64]] {
+        var found: [EID: [Int64]] = [:]
+        for eid in eids {
+            let ids = try await profiles(eid: eid).map(\.rpid)
+            if !ids.isEmpty { found[eid] = ids }
+        }
         return found
     }
 

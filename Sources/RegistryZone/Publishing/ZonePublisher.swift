@@ -171,8 +171,10 @@ public actor ZonePublisher {
     func apply(devices eids: [String], through: Int64, now: Date) async throws -> ZoneDiff? {
         guard let zone else { throw RegistryZoneError(.state, "the zone has not been built yet; call rebuild first") }
         var change = ZoneChange()
-        for eid in Set(eids).sorted() {
-            let (current, rpids) = try await facts.identity(eid: eid)
+        let touched = Set(eids).sorted()
+        let identities = try await facts.identities(eids: touched)
+        for eid in touched {
+            let (current, rpids) = identities[eid] ?? (nil, [])
             let desired = try current.map { try records.records(for: $0) } ?? []
             let names = try records.names(eid: eid, rpids: Array(Set(rpids + (current.map { [$0.rpid] } ?? []))))
             Self.plan(&change, names: names, desired: desired, in: zone)

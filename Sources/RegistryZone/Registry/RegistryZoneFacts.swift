@@ -49,6 +49,24 @@ public struct RegistryZoneFacts: ZoneFacts {
         return (try await identity(of: device), rpids)
     }
 
+    public func identities(eids: [String]) async throws
+        -> [String: (current: PublishedIdentity?, rpids: [Int64])]
+    {
+        // Malformed EIDs (never written by the registry) have nothing to publish.
+        let parsed = eids.compactMap { try? EID($0) }
+        let devices = try await store.devices(eids: parsed)
+        let live = devices.values.filter { Self.publishedStates.contains($0.state) }
+        let certificates = try await store.currentCertificates(eids: live.map(\.eid))
+        let profiles = try await store.profileIDs(eids: parsed)
+        var found: [String: (current: PublishedIdentity?, rpids: [Int64])] = [:]
+        for eid in eids { found[eid] = (nil, []) }
+        for eid in parsed {
+            let current = devices[eid].flatMap { Self.identity(of: $0, certificate: certificates[eid]) }
+            found[eid.digits] = (current, profiles[eid] ?? [])
+        }
+        return found
+    }
+
     func identity(of device: Device) async throws -> PublishedIdentity? {
         guard Self.publishedStates.contains(device.state) else { return nil }
         return Self.identity(of: device, certificate: try await store.currentCertificate(eid: device.eid))
