@@ -2,7 +2,12 @@
 // memory for 10,000,000 devices on PostgreSQL"), with the time beside the machine's ECDSA P-256 signing limit and
 // the memory beside the machine's RAM and NSD's bytes per device.
 //
-//   bench-zone-rebuild --postgres URL --devices 10000000 [--distinct 100000] [--ecdsa-limit SIGNATURES_PER_S]
+//   bench-zone-rebuild --postgres URL --devices 10000000 [--distinct 100000] [--follow 40000]
+//                      [--ecdsa-limit SIGNATURES_PER_S]
+//
+// Then the zone follows `--follow` deactivations (outbox events written with SQL): the first half read from the
+// database one device at a time (three queries each, as the publisher did before batch reads), the second half with
+// the batch reads it uses now, side by side as a ratio.
 //
 // The database is a fresh one, filled with SQL: N active devices, each with a good certificate for its current
 // profile, as the registry stores them. The certificates are `--distinct` real device certificates (a P-256 key
@@ -21,6 +26,7 @@ import RegistryStorePostgres
 import RegistryTesting
 import RegistryZone
 import SwiftASN1
+import Synchronization
 import X509
 
 @_silgen_name("malloc_trim") func mallocTrim(_ pad: Int) -> Int32
@@ -59,6 +65,33 @@ func der(_ certificate: Certificate) throws -> [UInt8] {
     return serializer.serializedBytes
 }
 
+/// The registry's facts, with the batch read of many devices switchable to one read per device.
+final class SwitchableFacts: ZoneFacts {
+    let base: RegistryZoneFacts
+    let batched = Atomic<Bool>(false)
+
+    init(_ base: RegistryZoneFacts) { self.base = base }
+
+    func caCertificates() async throws -> (root: [UInt8], issuing: [[UInt8]]) { try await base.caCertificates() }
+    func identities(after eid: String?, limit: Int) async throws -> [PublishedIdentity] {
+        try await base.identities(after: eid, limit: limit)
+    }
+    func identity(eid: String) async throws -> (current: PublishedIdentity?, rpids: [Int64]) {
+        try await base.identity(eid: eid)
+    }
+    func identities(eids: [String]) async throws -> [String: (current: PublishedIdentity?, rpids: [Int64])] {
+        if batched.load(ordering: .relaxed) { return try await base.identities(eids: eids) }
+        var found: [String: (current: PublishedIdentity?, rpids: [Int64])] = [:]
+        for eid in eids { found[eid] = try await base.identity(eid: eid) }
+        return found
+    }
+    func services() async throws -> [PublishedService] { try await base.services() }
+    func latestChange() async throws -> Int64 { try await base.latestChange() }
+    func changedDevices(after sequence: Int64, limit: Int) async throws -> (eids: [String], through: Int64) {
+        try await base.changedDevices(after: sequence, limit: limit)
+    }
+}
+
 struct BenchError: Error, CustomStringConvertible {
     let description: String
 }
@@ -70,6 +103,7 @@ guard let urlText = option("--postgres") ?? ProcessInfo.processInfo.environment[
 let devices = Int(option("--devices") ?? "1000000") ?? 1_000_000
 let distinct = min(devices, Int(option("--distinct") ?? "100000") ?? 100_000)
 let ecdsaLimit = Double(option("--ecdsa-limit") ?? "")
+let follow = min(devices, Int(option("--follow") ?? "40000") ?? 40_000) / 2 * 2
 let logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
 let clock = ContinuousClock()
 func seconds(_ d: Duration) -> Double {
@@ -148,7 +182,8 @@ try await run(
         FROM (SELECT '89049032' || lpad(g::TEXT, 22, '0') AS b) AS body $$
     """)
 let iccid = try ICCID.withCheckDigit(body: "8988123456789012345").digits
-let now = Int64(Date().timeIntervalSince1970)
+// Times as the stores keep them: milliseconds since 1970.
+let now = Int64(Date().timeIntervalSince1970 * 1000)
 log("filling the database with \(devices) active devices and their certificates ...")
 start = clock.now
 let chunk = 500_000
@@ -166,7 +201,7 @@ for at in stride(from: 1, through: devices, by: chunk) {
         sql, """
         INSERT INTO certificates (serial, eid, rpid, issuer_key_id, spki_sha256, der, not_before, not_after, status,
             issued_seq)
-        SELECT lpad(to_hex(g), 16, '0'), bench_eid(g), g, 'bench', c.spki, c.der, \(now), \(now + 365 * 86_400),
+        SELECT lpad(to_hex(g), 16, '0'), bench_eid(g), g, 'bench', c.spki, c.der, \(now), \(now + 365 * 86_400_000),
             'good', g
         FROM generate_series(\(first), \(last)) AS g
         JOIN bench_certificates AS c ON c.k = g % \(Int64(distinct))
@@ -175,13 +210,12 @@ for at in stride(from: 1, through: devices, by: chunk) {
 }
 try await run(sql, "ANALYZE")
 let fillSeconds = seconds(clock.now - start)
-try await close(sql)
 
 // MARK: - the rebuild
 
 let root = try der(pki.hierarchy.root.certificate)
 let issuing = try pki.hierarchy.issuing.values.map { try der($0.certificate) }
-let facts = RegistryZoneFacts(store: store, caCertificates: { (root, issuing) })
+let facts = SwitchableFacts(RegistryZoneFacts(store: store, caCertificates: { (root, issuing) }))
 
 log("reading every published identity (the database's share of a rebuild) ...")
 start = clock.now
@@ -211,6 +245,40 @@ let rssAfter = statusKiB("VmRSS")
 guard zone.nameCount >= 2 * devices else {
     throw BenchError(description: "the zone has \(zone.nameCount) names, not 2 per device for \(devices)")
 }
+
+/// Deactivates devices `first...last` and writes their outbox events, as the registry would in one commit each;
+/// returns devices per second of the zone following them.
+func followDeactivations(_ first: Int64, _ last: Int64) async throws -> Double {
+    try await run(sql, "UPDATE devices SET state = 'deactivated' WHERE rpid BETWEEN \(first) AND \(last)")
+    try await run(
+        sql,
+        """
+        INSERT INTO outbox (seq, at, kind, eid, asp_id, rpid)
+        SELECT g, \(now), 'device.deactivated', bench_eid(g), 'asp-bench', g
+        FROM generate_series(\(first), \(last)) AS g
+        """)
+    try await run(sql, "UPDATE counters SET value = \(last) WHERE name = 'outbox'")
+    let begin = clock.now
+    try await publisher.catchUp()
+    let rate = Double(last - first + 1) / seconds(clock.now - begin)
+    let zone = await publisher.zone
+    guard zone?.rrset(try DNSName("\(try bench_eid(last))._device.iotregistry.test."), .tlsa) == nil else {
+        throw BenchError(description: "device \(last) is still in the zone after its deactivation")
+    }
+    return rate
+}
+func bench_eid(_ g: Int64) throws -> String {
+    try EID.withCheckDigits(body: "89049032" + String(format: "%022lld", g)).digits
+}
+var perDeviceRate = 0.0
+var batchRate = 0.0
+if follow > 0 {
+    log("following \(follow / 2) deactivations with one read per device, then \(follow / 2) with batch reads ...")
+    perDeviceRate = try await followDeactivations(1, Int64(follow / 2))
+    facts.batched.store(true, ordering: .relaxed)
+    batchRate = try await followDeactivations(Int64(follow / 2) + 1, Int64(follow))
+}
+try await close(sql)
 await store.shutdown()
 try await run(admin, PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
 try await close(admin)
@@ -237,3 +305,7 @@ print(String(format: "memory: zone %.0f bytes/device (RSS after - before, %.2f G
     perDevice, Double(rssAfter - rssBefore) / 1_048_576, Double(peak) / 1_048_576, Double(ram) / 1_048_576,
     Double(peak) / Double(max(1, ram))))
 print(String(format: "bytes/device beside NSD's 1,800 on the same kind of zone (issue 4): %.2f", perDevice / 1800))
+if follow > 0 {
+    print(String(format: "zone following deactivations: one read per device %.0f devices/s, batch reads %.0f devices/s (%.2f)",
+        perDeviceRate, batchRate, batchRate / perDeviceRate))
+}

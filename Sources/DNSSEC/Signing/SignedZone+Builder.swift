@@ -82,7 +82,7 @@ extension SignedZone {
                 type: .dnskey, ttl: policy.dnskeyTTL, rdatas: keys.published.map { .dnskey($0.dnskey) },
                 signatures: [])
             dnskey.signatures = [try signing.sign(apex, dnskey)]
-            packed[0] = packed[0].appending([dnskey])
+            packed[0].append([dnskey])
 
             // Delegations (rare here): the NS at a cut and the glue below it are not signed, the glue has no NSEC.
             var glue: [(DNSName, Node)] = []
@@ -158,25 +158,24 @@ extension SignedZone {
 
         static func unsigned(_ e: Entry) -> Entry { Entry(type: e.type, ttl: e.ttl, rdatas: e.rdatas, signatures: []) }
 
-        /// Adds to each node the signed NSEC to the next name (the last to the apex). Signed on all cores a window
-        /// at a time, so that at most one window of decoded signatures exists; appended on this thread, so the
-        /// packed nodes that stay are allocated here, next to one another, as the old ones are freed.
+        /// Adds to each node the signed NSEC to the next name (the last to the apex): signed on all cores a window
+        /// at a time, so that at most one window of decoded signatures exists, then appended in place, into the room
+        /// each node kept for it.
         private func addNSECChain(names: [DNSName], nodes: inout [Node], ttl: UInt32) throws {
             for start in stride(from: 0, to: names.count, by: 65_536) {
                 let end = min(names.count, start + 65_536)
+                // Read here, not by the workers: a worker holding a node would make the append below copy it.
+                let types = nodes[start..<end].map(\.types)
                 let entries = ParallelSlots(
                     count: end - start, initial: Entry(type: .nsec, ttl: 0, rdatas: [], signatures: []))
-                // A copy of the window's references: reading `nodes` itself here would make the appends below copy
-                // the whole array.
-                let window = Array(nodes[start..<end])
                 try ParallelBuild.forEach(count: end - start) { k in
                     let i = start + k
-                    let nsec = SignedZone.nsec(types: window[k].types, next: names[(i + 1) % names.count])
+                    let nsec = SignedZone.nsec(types: types[k], next: names[(i + 1) % names.count])
                     var e = Entry(type: .nsec, ttl: ttl, rdatas: [.nsec(nsec)], signatures: [])
                     if SignedZone.isSigned(names[i], .nsec, cuts: cuts) { e.signatures = [try signing.sign(names[i], e)] }
                     entries.slots[k] = e
                 }
-                for k in 0..<(end - start) { nodes[start + k] = nodes[start + k].appending([entries.slots[k]]) }
+                for k in 0..<(end - start) { nodes[start + k].append([entries.slots[k]]) }
             }
         }
     }

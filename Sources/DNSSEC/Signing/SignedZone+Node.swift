@@ -28,6 +28,14 @@ extension SignedZone {
 
         init(entries: [Entry]) { packed = Self.pack(entries) }
 
+        /// A node with room for `reserve` more octets, so that an RRset added later (the NSEC, once the order of
+        /// all names is known) goes in place instead of into a copy: at ten million names a copy of every node
+        /// would need the zone's memory twice.
+        init(entries: [Entry], reserving reserve: Int) { packed = Self.pack(entries, reserving: reserve) }
+
+        /// Adds `entries` after the node's RRsets, in place when the node has room.
+        mutating func append(_ entries: [Entry]) { packed.append(contentsOf: Self.pack(entries)) }
+
         /// Every RRset, decoded; setting it packs the node again (the signer changes a few nodes at a time).
         var entries: [Entry] {
             get {
@@ -146,7 +154,7 @@ extension SignedZone {
             return Entry(type: h.type, ttl: h.ttl, rdatas: rdatas, signatures: signatures)
         }
 
-        private static func pack(_ entries: [Entry]) -> [UInt8] {
+        private static func pack(_ entries: [Entry], reserving reserve: Int = 0) -> [UInt8] {
             var w = WireWriter(capacity: 0)
             for e in entries {
                 w.writeUInt16(e.type.rawValue)
@@ -156,30 +164,18 @@ extension SignedZone {
                 for r in e.rdatas { write(r, into: &w) }
                 for s in e.signatures { write(.rrsig(s), into: &w) }
             }
-            // Exactly the bytes: `WireWriter` grows its array geometrically, and the slack would be kept.
-            return exactCopy(w.bytes)
+            // Exactly the bytes (and the room asked for): `WireWriter` grows its array geometrically, and the slack
+            // would be kept.
+            return exactCopy(w.bytes, reserving: reserve)
         }
 
-        /// The bytes in a block of their own, with no spare capacity (`Array(_:)` would share or keep slack).
-        static func exactCopy(_ bytes: [UInt8]) -> [UInt8] {
-            [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+        /// The bytes in a block of their own, with no spare capacity but `reserve` octets (`Array(_:)` would share
+        /// or keep slack).
+        static func exactCopy(_ bytes: [UInt8], reserving reserve: Int = 0) -> [UInt8] {
+            [UInt8](unsafeUninitializedCapacity: bytes.count + reserve) { buffer, count in
                 _ = buffer.initialize(from: bytes)
                 count = bytes.count
             }
-        }
-
-        mutating func compact() { packed = Self.exactCopy(packed) }
-
-        /// This node with `entries` added after its RRsets, without decoding the ones it holds.
-        func appending(_ entries: [Entry]) -> Node {
-            var node = Node()
-            let more = Self.pack(entries)
-            node.packed = [UInt8](unsafeUninitializedCapacity: packed.count + more.count) { buffer, count in
-                _ = buffer.initialize(from: packed)
-                _ = buffer[packed.count...].initialize(from: more)
-                count = packed.count + more.count
-            }
-            return node
         }
 
         private static func write(_ rdata: RData, into w: inout WireWriter) {
