@@ -118,6 +118,28 @@ extension SignedZone {
                 signatureCount: signatureCount, rdatasStart: at + 10, signaturesStart: signaturesStart, end: p)
         }
 
+        /// Whether any RRset holds records.
+        var holdsRecords: Bool {
+            var at = 0
+            while at < packed.count {
+                let h = header(at)
+                if h.rdataCount > 0 { return true }
+                at = h.end
+            }
+            return false
+        }
+
+        /// Whether the RRset of `type` holds records.
+        func holds(_ type: RecordType) -> Bool {
+            var at = 0
+            while at < packed.count {
+                let h = header(at)
+                if h.type == type { return h.rdataCount > 0 }
+                at = h.end
+            }
+            return false
+        }
+
         /// The types of the RRsets that hold records, in stored order.
         var types: [RecordType] {
             var out: [RecordType] = []

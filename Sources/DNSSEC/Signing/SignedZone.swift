@@ -141,6 +141,32 @@ public struct SignedZone: Sendable {
     /// name.
     public func rrsetTypes(at name: DNSName) -> [RecordType]? { nodes[name]?.types }
 
+    /// The RRsets at one owner name, found once: an answer asks it for the type queried, then perhaps a CNAME or
+    /// the NSEC, without looking the name up again (the lookup is the largest cost of answering after the
+    /// kernel's).
+    public struct OwnerName: Sendable {
+        public let name: DNSName
+        let node: Node
+
+        /// Whether the name holds any RRset with records (NSEC included).
+        public var isEmpty: Bool { !node.holdsRecords }
+
+        /// Whether the name holds an RRset of `type` with records.
+        public func contains(_ type: RecordType) -> Bool { node.holds(type) }
+
+        /// The RRset of `type` with its signatures (none unless `signatures`), or nil.
+        public func rrset(_ type: RecordType, signatures: Bool = true) -> SignedRRSet? {
+            guard let e = node.entry(type, signatures: signatures), !e.rdatas.isEmpty else { return nil }
+            return SignedRRSet(
+                rrset: RRSet(name: name, type: type, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
+        }
+    }
+
+    /// The owner name `name` and its RRsets, or nil when the zone has no such name.
+    public func owner(_ name: DNSName) -> OwnerName? {
+        nodes[name].map { OwnerName(name: name.lowercased(), node: $0) }
+    }
+
     /// All RRsets at `name`, or an empty array.
     public func rrsets(at name: DNSName) -> [SignedRRSet] {
         (nodes[name]?.entries ?? []).map {

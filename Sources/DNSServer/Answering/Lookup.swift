@@ -14,16 +14,16 @@ struct Lookup {
             referral(cut, into: &r)
             return
         }
-        // Only the RRsets an answer carries are decoded, and their RRSIGs only with DO.
-        if let types = zone.rrsetTypes(at: qname), !types.isEmpty {
+        // The name is looked up once; only the RRsets an answer carries are decoded, their RRSIGs only with DO.
+        if let owner = zone.owner(qname), !owner.isEmpty {
             if qtype == .any {
                 for s in zone.rrsets(at: qname) where !s.rrset.rdatas.isEmpty { r.answers += records(s) }
-            } else if types.contains(qtype), let s = zone.rrset(qname, qtype, signatures: dnssec) {
+            } else if let s = owner.rrset(qtype, signatures: dnssec) {
                 r.answers += records(s)
-            } else if types.contains(.cname), let c = zone.rrset(qname, .cname, signatures: dnssec) {
+            } else if owner.contains(.cname), let c = owner.rrset(.cname, signatures: dnssec) {
                 r.answers += records(c)
             } else {
-                noData(proof: dnssec ? zone.rrset(qname, .nsec) : nil, into: &r)
+                noData(proof: dnssec ? owner.rrset(.nsec) : nil, into: &r)
             }
             return
         }
