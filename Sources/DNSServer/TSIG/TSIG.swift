@@ -59,17 +59,18 @@ struct TSIG {
         let ns = Int(try r.readUInt16())
         let ar = Int(try r.readUInt16())
         guard ar > 0 else { return nil }
+        // Skipped, not decoded: every query with EDNS (one additional record) passes here.
         for _ in 0..<qd {
-            _ = try r.readName()
-            _ = try r.readBytes(4)
+            try r.skipName()
+            try r.skip(4)
         }
         var lastStart = 0
         for _ in 0..<(an + ns + ar) {
             lastStart = r.offset
-            _ = try r.readName()
-            _ = try r.readBytes(8)
+            try r.skipName()
+            try r.skip(8)
             let len = Int(try r.readUInt16())
-            _ = try r.readBytes(len)
+            try r.skip(len)
         }
         var t = WireReader(bytes)
         t.offset = lastStart

@@ -46,6 +46,33 @@ public struct WireReader: Sendable {
         return Array(bytes[offset..<offset + count])
     }
 
+    /// Moves past `count` octets without copying them.
+    public mutating func skip(_ count: Int) throws {
+        guard count >= 0, end - offset >= count else { throw DNSWireError.truncated("a \(count)-octet field") }
+        offset += count
+    }
+
+    /// Moves past a possibly compressed name without building it (a pointer ends it): for walking a message to a
+    /// record further on. ``readName(allowCompression:)`` is the one that checks a name.
+    public mutating func skipName() throws {
+        while true {
+            guard offset < end else { throw DNSWireError.truncated("a domain name") }
+            let length = bytes[offset]
+            switch length & 0xC0 {
+            case 0x00:
+                guard end - offset - 1 >= Int(length) else { throw DNSWireError.truncated("a label") }
+                offset += 1 + Int(length)
+                if length == 0 { return }
+            case 0xC0:
+                guard end - offset >= 2 else { throw DNSWireError.truncated("a compression pointer") }
+                offset += 2
+                return
+            default:
+                throw DNSWireError(.badLabel, "label type 0x\(String(length & 0xC0, radix: 16)) is not supported")
+            }
+        }
+    }
+
     /// Reads the rest of the window.
     public mutating func readRemaining() -> [UInt8] {
         defer { offset = end }
