@@ -127,9 +127,13 @@ func run(_ connection: PostgresConnection, _ query: PostgresQuery) async throws 
 }
 
 let base = try PostgresDatabaseURL(urlText)
-let database = "iotreg_bench_zone_\(Int(Date().timeIntervalSince1970))"
+// --fill-only fills a database and keeps it; --database NAME rebuilds from one filled so (its devices must number
+// --devices), so the filling can run while the machine does other work and the timed part on a quiet one.
+let fillOnly = CommandLine.arguments.contains("--fill-only")
+let reused = option("--database")
+let database = reused ?? "iotreg_bench_zone_\(Int(Date().timeIntervalSince1970))"
 let admin = try await connect(base)
-try await run(admin, PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
+if reused == nil { try await run(admin, PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)")) }
 let url = base.with(database: database)
 let store = try PostgresRegistryStore(url: url, maximumConnections: 4)
 try await store.migrate()
@@ -138,78 +142,93 @@ let sql = try await connect(url)
 // MARK: - filling the database
 
 let pki = try TestCertificates.pki(validity: 365 * 86_400)
-log("issuing \(distinct) device certificates for the fleet ...")
-var start = clock.now
-var ders: [String] = []
-var spkis: [String] = []
-ders.reserveCapacity(distinct)
-for k in 0..<distinct {
-    let key = P256.Signing.PrivateKey()
-    let eid = try EID.withCheckDigits(body: "89049032" + String(format: "%022d", k + 1)).digits
-    let certificate = try DeviceCertificateProfile(
-        publicKey: Certificate.PublicKey(key.publicKey), rpid: UInt64(k + 1), eid: eid, zone: pki.zone,
-        urls: pki.urls
-    ).issue(by: pki.issuer)
-    let bytes = try der(certificate)
-    ders.append(bytes.map { String(format: "%02x", $0) }.joined())
-    spkis.append(SHA256.hash(data: try CertificateDER.subjectPublicKeyInfo(bytes)).map { String(format: "%02x", $0) }
-        .joined())
-}
-let averageDER = ders.map { $0.utf8.count / 2 }.reduce(0, +) / max(1, ders.count)
-log(String(format: "  %.1f s, %d bytes of DER on average", seconds(clock.now - start), averageDER))
-
-try await run(
-    sql, "CREATE UNLOGGED TABLE bench_certificates (k BIGINT PRIMARY KEY, der BYTEA NOT NULL, spki TEXT NOT NULL)",
-    )
-for at in stride(from: 0, to: distinct, by: 2_000) {
-    let range = at..<min(distinct, at + 2_000)
-    let ks = range.map { Int64($0) }
-    let d = Array(ders[range])
-    let s = Array(spkis[range])
-    try await run(
-        sql, """
-        INSERT INTO bench_certificates
-        SELECT k, decode(d, 'hex'), s FROM unnest(\(ks)::BIGINT[], \(d)::TEXT[], \(s)::TEXT[]) AS t(k, d, s)
-        """)
-}
-ders = []
-spkis = []
-// The EID of device g: 30 digits of body, then ISO 7064 MOD 97-10 check digits (as `EID.withCheckDigits`).
-try await run(
-    sql, """
-    CREATE FUNCTION bench_eid(g BIGINT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
-        SELECT b || lpad((98 - ((b || '00')::NUMERIC % 97))::TEXT, 2, '0')
-        FROM (SELECT '89049032' || lpad(g::TEXT, 22, '0') AS b) AS body $$
-    """)
-let iccid = try ICCID.withCheckDigit(body: "8988123456789012345").digits
 // Times as the stores keep them: milliseconds since 1970.
 let now = Int64(Date().timeIntervalSince1970 * 1000)
-log("filling the database with \(devices) active devices and their certificates ...")
-start = clock.now
-let chunk = 500_000
-for at in stride(from: 1, through: devices, by: chunk) {
-    let last = Int64(min(devices, at + chunk - 1))
-    let first = Int64(at)
+var start = clock.now
+var fillSeconds = 0.0
+if reused == nil {
+    log("issuing \(distinct) device certificates for the fleet ...")
+    var ders: [String] = []
+    var spkis: [String] = []
+    ders.reserveCapacity(distinct)
+    for k in 0..<distinct {
+        let key = P256.Signing.PrivateKey()
+        let eid = try EID.withCheckDigits(body: "89049032" + String(format: "%022d", k + 1)).digits
+        let certificate = try DeviceCertificateProfile(
+            publicKey: Certificate.PublicKey(key.publicKey), rpid: UInt64(k + 1), eid: eid, zone: pki.zone,
+            urls: pki.urls
+        ).issue(by: pki.issuer)
+        let bytes = try der(certificate)
+        ders.append(bytes.map { String(format: "%02x", $0) }.joined())
+        spkis.append(
+            SHA256.hash(data: try CertificateDER.subjectPublicKeyInfo(bytes)).map { String(format: "%02x", $0) }
+                .joined())
+    }
+    let averageDER = ders.map { $0.utf8.count / 2 }.reduce(0, +) / max(1, ders.count)
+    log(String(format: "  %.1f s, %d bytes of DER on average", seconds(clock.now - start), averageDER))
+
     try await run(
-        sql, """
-        INSERT INTO devices (eid, iccid, owner_id, asp_id, mno_id, state, rpid, model, created_at, updated_at, version)
-        SELECT bench_eid(g), \(iccid), 'owner-bench', 'asp-bench', 'mno-bench', 'active', g, 'SParkometer',
-            \(now), \(now), 1
-        FROM generate_series(\(first), \(last)) AS g
-        """)
+        sql, "CREATE UNLOGGED TABLE bench_certificates (k BIGINT PRIMARY KEY, der BYTEA NOT NULL, spki TEXT NOT NULL)",
+    )
+    for at in stride(from: 0, to: distinct, by: 2_000) {
+        let range = at..<min(distinct, at + 2_000)
+        let ks = range.map { Int64($0) }
+        let d = Array(ders[range])
+        let s = Array(spkis[range])
+        try await run(
+            sql,
+            """
+            INSERT INTO bench_certificates
+            SELECT k, decode(d, 'hex'), s FROM unnest(\(ks)::BIGINT[], \(d)::TEXT[], \(s)::TEXT[]) AS t(k, d, s)
+            """)
+    }
+    ders = []
+    spkis = []
+    // The EID of device g: 30 digits of body, then ISO 7064 MOD 97-10 check digits (as `EID.withCheckDigits`).
     try await run(
-        sql, """
-        INSERT INTO certificates (serial, eid, rpid, issuer_key_id, spki_sha256, der, not_before, not_after, status,
-            issued_seq)
-        SELECT lpad(to_hex(g), 16, '0'), bench_eid(g), g, 'bench', c.spki, c.der, \(now), \(now + 365 * 86_400_000),
-            'good', g
-        FROM generate_series(\(first), \(last)) AS g
-        JOIN bench_certificates AS c ON c.k = g % \(Int64(distinct))
+        sql,
+        """
+        CREATE FUNCTION bench_eid(g BIGINT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+            SELECT b || lpad((98 - ((b || '00')::NUMERIC % 97))::TEXT, 2, '0')
+            FROM (SELECT '89049032' || lpad(g::TEXT, 22, '0') AS b) AS body $$
         """)
-    log(String(format: "  %d devices, %.0f s", last, seconds(clock.now - start)))
+    let iccid = try ICCID.withCheckDigit(body: "8988123456789012345").digits
+    log("filling the database with \(devices) active devices and their certificates ...")
+    start = clock.now
+    let chunk = 500_000
+    for at in stride(from: 1, through: devices, by: chunk) {
+        let last = Int64(min(devices, at + chunk - 1))
+        let first = Int64(at)
+        try await run(
+            sql,
+            """
+            INSERT INTO devices (eid, iccid, owner_id, asp_id, mno_id, state, rpid, model, created_at, updated_at, version)
+            SELECT bench_eid(g), \(iccid), 'owner-bench', 'asp-bench', 'mno-bench', 'active', g, 'SParkometer',
+                \(now), \(now), 1
+            FROM generate_series(\(first), \(last)) AS g
+            """)
+        try await run(
+            sql,
+            """
+            INSERT INTO certificates (serial, eid, rpid, issuer_key_id, spki_sha256, der, not_before, not_after, status,
+                issued_seq)
+            SELECT lpad(to_hex(g), 16, '0'), bench_eid(g), g, 'bench', c.spki, c.der, \(now), \(now + 365 * 86_400_000),
+                'good', g
+            FROM generate_series(\(first), \(last)) AS g
+            JOIN bench_certificates AS c ON c.k = g % \(Int64(distinct))
+            """)
+        log(String(format: "  %d devices, %.0f s", last, seconds(clock.now - start)))
+    }
+    try await run(sql, "ANALYZE")
+    fillSeconds = seconds(clock.now - start)
 }
-try await run(sql, "ANALYZE")
-let fillSeconds = seconds(clock.now - start)
+if fillOnly {
+    try await close(sql)
+    await store.shutdown()
+    try await close(admin)
+    log("kept database \(database): rebuild from it with --database \(database) --devices \(devices)")
+    exit(0)
+}
 
 // MARK: - the rebuild
 
@@ -280,7 +299,7 @@ if follow > 0 {
 }
 try await close(sql)
 await store.shutdown()
-try await run(admin, PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
+try await run(admin, PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))  // deactivations changed it
 try await close(admin)
 
 // MARK: - figures
@@ -291,21 +310,36 @@ let perDevice = Double(rssAfter - rssBefore) * 1024 / Double(devices)
 let ram = physicalMemoryKiB()
 print("")
 print("zone rebuild from PostgreSQL: \(devices) devices, \(zone.nameCount) names, \(Int(signatures)) signatures")
-print(String(format: "database filled in %.0f s (SQL, not measured against anything)", fillSeconds))
-print(String(format: "reading the identities alone        %8.1f s  (%.0f devices/s)", readSeconds,
-    Double(devices) / readSeconds))
-print(String(format: "rebuild (read + sign + NSEC chain)  %8.1f s  (%.0f devices/s, %.0f signatures/s)",
-    rebuildSeconds, Double(devices) / rebuildSeconds, signatures / rebuildSeconds))
+print(
+    reused == nil
+        ? String(format: "database filled in %.0f s (SQL, not measured against anything)", fillSeconds)
+        : "database \(database) filled earlier (--fill-only)")
+print(
+    String(
+        format: "reading the identities alone        %8.1f s  (%.0f devices/s)", readSeconds,
+        Double(devices) / readSeconds))
+print(
+    String(
+        format: "rebuild (read + sign + NSEC chain)  %8.1f s  (%.0f devices/s, %.0f signatures/s)",
+        rebuildSeconds, Double(devices) / rebuildSeconds, signatures / rebuildSeconds))
 if let ecdsaLimit {
-    print(String(format: "ECDSA P-256 limit of this machine   %8.1f s  (%.0f signatures/s, openssl speed -multi)",
-        signatures / ecdsaLimit, ecdsaLimit))
+    print(
+        String(
+            format: "ECDSA P-256 limit of this machine   %8.1f s  (%.0f signatures/s, openssl speed -multi)",
+            signatures / ecdsaLimit, ecdsaLimit))
     print(String(format: "rebuild / limit                     %8.2f", rebuildSeconds / (signatures / ecdsaLimit)))
 }
-print(String(format: "memory: zone %.0f bytes/device (RSS after - before, %.2f GiB); peak RSS %.2f GiB of %.1f GiB RAM (%.2f)",
-    perDevice, Double(rssAfter - rssBefore) / 1_048_576, Double(peak) / 1_048_576, Double(ram) / 1_048_576,
-    Double(peak) / Double(max(1, ram))))
+print(
+    String(
+        format:
+            "memory: zone %.0f bytes/device (RSS after - before, %.2f GiB); peak RSS %.2f GiB of %.1f GiB RAM (%.2f)",
+        perDevice, Double(rssAfter - rssBefore) / 1_048_576, Double(peak) / 1_048_576, Double(ram) / 1_048_576,
+        Double(peak) / Double(max(1, ram))))
 print(String(format: "bytes/device beside NSD's 1,800 on the same kind of zone (issue 4): %.2f", perDevice / 1800))
 if follow > 0 {
-    print(String(format: "zone following deactivations: one read per device %.0f devices/s, batch reads %.0f devices/s (%.2f)",
-        perDeviceRate, batchRate, batchRate / perDeviceRate))
+    print(
+        String(
+            format:
+                "zone following deactivations: one read per device %.0f devices/s, batch reads %.0f devices/s (%.2f)",
+            perDeviceRate, batchRate, batchRate / perDeviceRate))
 }
