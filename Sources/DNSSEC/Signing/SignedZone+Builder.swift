@@ -107,7 +107,8 @@ extension SignedZone {
             var table = NodeTable(names: sorted, nodes: packed, extra: glue.count)
             packed = []
             for (name, node) in glue { table[name] = node }
-            return SignedZone(apex: apex, keys: keys, policy: policy, nodes: table, order: SortedNames(sorted), cuts: cuts)
+            return SignedZone(
+                apex: apex, keys: keys, policy: policy, nodes: table, order: SortedNames(sorted), cuts: cuts)
         }
 
         /// Every name once, in canonical order, with its node; a name that came in several batches gets the union
@@ -172,7 +173,9 @@ extension SignedZone {
                     let i = start + k
                     let nsec = SignedZone.nsec(types: types[k], next: names[(i + 1) % names.count])
                     var e = Entry(type: .nsec, ttl: ttl, rdatas: [.nsec(nsec)], signatures: [])
-                    if SignedZone.isSigned(names[i], .nsec, cuts: cuts) { e.signatures = [try signing.sign(names[i], e)] }
+                    if SignedZone.isSigned(names[i], .nsec, cuts: cuts) {
+                        e.signatures = [try signing.sign(names[i], e)]
+                    }
                     entries.slots[k] = e
                 }
                 for k in 0..<(end - start) { nodes[start + k].append([entries.slots[k]]) }

@@ -4,7 +4,8 @@ public import Foundation
 /// A DNSSEC-signed zone (RFC 4035 §2): the data, an NSEC chain in canonical order, and an RRSIG on every
 /// authoritative RRset, with algorithm 13 keys.
 ///
-/// Create one by signing from scratch (``init(apex:records:keys:policy:now:)``); then keep it current with
+/// Create one by signing from scratch (``init(apex:records:keys:policy:now:)``, or ``Builder`` for records that
+/// come in batches, as from a database of millions of devices); then keep it current with
 /// ``apply(_:now:)`` (re-signs only what a change touched, fixes the NSEC neighbours, bumps the SOA serial and
 /// returns an IXFR-shaped ``ZoneDiff``) and ``refresh(now:)`` (re-signs signatures close to expiry).
 ///
@@ -48,7 +49,8 @@ public struct SignedZone: Sendable {
     }
 
     /// A zone from its parts, as ``Builder`` made them.
-    init(apex: DNSName, keys: ZoneKeys, policy: SigningPolicy, nodes: NodeTable, order: SortedNames, cuts: Set<DNSName>) {
+    init(apex: DNSName, keys: ZoneKeys, policy: SigningPolicy, nodes: NodeTable, order: SortedNames, cuts: Set<DNSName>)
+    {
         self.apex = apex
         self.keys = keys
         self.policy = policy

@@ -77,16 +77,18 @@ public actor ZonePublisher {
     // MARK: - from scratch
 
     /// Devices read from the database per page when the zone is built from scratch.
-    static let pageSize = 10_000
+    public var pageSize = 10_000
+
+    public func setPageSize(_ size: Int) { pageSize = max(1, size) }
 
     /// The unsigned content the database calls for now, with the SOA at `serial`.
     public func desiredRecords(serial: UInt32) async throws -> [ResourceRecord] {
         var out = try await headRecords(serial: serial)
         var cursor: String?
         while true {
-            let page = try await facts.identities(after: cursor, limit: Self.pageSize)
+            let page = try await facts.identities(after: cursor, limit: pageSize)
             for identity in page { out += try records.records(for: identity) }
-            guard let last = page.last, page.count == Self.pageSize else { break }
+            guard let last = page.last, page.count == pageSize else { break }
             cursor = last.eid
         }
         return out
@@ -109,10 +111,11 @@ public actor ZonePublisher {
         var builder = SignedZone.Builder(apex: apex, keys: keys, policy: policy, now: now)
         try builder.add(try await headRecords(serial: serial))
         let facts = self.facts
-        var page = try await facts.identities(after: nil, limit: Self.pageSize)
+        let size = pageSize
+        var page = try await facts.identities(after: nil, limit: size)
         while !page.isEmpty {
             let current = page
-            async let following = Self.page(after: current, from: facts)
+            async let following = Self.page(after: current, size: size, from: facts)
             try builder.add(try current.flatMap { try records.records(for: $0) })
             page = try await following
         }
@@ -120,11 +123,11 @@ public actor ZonePublisher {
     }
 
     /// The page of identities after `previous`; empty when `previous` was the last (a short page).
-    private static func page(after previous: [PublishedIdentity], from facts: any ZoneFacts) async throws
-        -> [PublishedIdentity]
+    private static func page(after previous: [PublishedIdentity], size: Int, from facts: any ZoneFacts)
+        async throws -> [PublishedIdentity]
     {
-        guard previous.count == pageSize, let last = previous.last else { return [] }
-        return try await facts.identities(after: last.eid, limit: pageSize)
+        guard previous.count == size, let last = previous.last else { return [] }
+        return try await facts.identities(after: last.eid, limit: size)
     }
 
     /// Signs the whole zone from the database, replacing the current one, and publishes it (secondaries take
