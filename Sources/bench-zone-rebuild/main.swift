@@ -46,7 +46,7 @@ func option(_ name: String) -> String? {
 func statusKiB(_ field: String) -> Int {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
     for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "0") ?? 0
     }
     return 0
 }
@@ -54,7 +54,7 @@ func statusKiB(_ field: String) -> Int {
 func physicalMemoryKiB() -> Int {
     let info = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
     for line in info.split(separator: "\n") where line.hasPrefix("MemTotal:") {
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "0") ?? 0
     }
     return 0
 }

@@ -47,3 +47,24 @@ import Testing
         #expect(ParallelBuild.sorted(names) == names.sorted())
     }
 }
+
+@Suite("The table of owner names")
+struct NodeTableTests {
+    @Test("a table larger than the minimum of shards finds every name, and a change touches one name only")
+    func largeTableFindsEveryName() throws {
+        // 300,000 names: more shards than the minimum (about 256 names a shard).
+        let names = try (0..<300_000).map { try DNSName("n\($0).iotregistry.test.") }
+        let marker = SignedZone.Node(entries: [
+            SignedZone.Entry(type: .txt, ttl: 1, rdatas: [try RData(type: .txt, presentation: "\"x\"")], signatures: [])
+        ])
+        var table = NodeTable(names: names, nodes: names.map { _ in SignedZone.Node() })
+        #expect(names.allSatisfy { table[$0] != nil })
+        #expect(table[try DNSName("absent.iotregistry.test.")] == nil)
+        let served = table
+        table[names[12_345]] = marker
+        #expect(table[names[12_345]]?.types == [.txt])
+        #expect(served[names[12_345]]?.types == [], "the copy being served did not change")
+        #expect(table[names[12_346]]?.types == [])
+        #expect(Array(table).count == names.count)
+    }
+}
