@@ -77,8 +77,9 @@ public actor ZonePublisher {
     // MARK: - from scratch
 
     /// Devices read from the database per page when the zone is built from scratch.
-    public var pageSize = 10_000
+    public private(set) var pageSize = 10_000
 
+    /// Sets ``pageSize`` (at least 1): tests read a small zone in many pages.
     public func setPageSize(_ size: Int) { pageSize = max(1, size) }
 
     /// The unsigned content the database calls for now, with the SOA at `serial`.
