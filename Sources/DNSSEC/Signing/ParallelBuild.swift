@@ -98,7 +98,4 @@ enum ParallelBuild {
         out += b[j...]
         return out
     }
-
-    /// `names` in canonical order.
-    static func sorted(_ names: [DNSName]) -> [DNSName] { sortedOrder(names).map { names[$0] } }
 }

@@ -52,7 +52,7 @@ extension SignedZone {
                 }
                 building[r.name.lowercased(), default: []].add(r)
             }
-            var batch = Array(building.keys)
+            let batch = Array(building.keys)
             var entries = batch.map { building.removeValue(forKey: $0) ?? [] }
             let packed = try ParallelBuild.signed(batch, entries, signing)
             entries = []
@@ -63,7 +63,6 @@ extension SignedZone {
                 names.append(kept)
                 nodes.append(node)
             }
-            batch = []
         }
 
         /// The signed zone: the names in canonical order, a DNSKEY RRset at the apex, an NSEC at every

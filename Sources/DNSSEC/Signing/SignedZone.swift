@@ -139,10 +139,6 @@ public struct SignedZone: Sendable {
             rrset: RRSet(name: name.lowercased(), type: type, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
     }
 
-    /// The types of the RRsets at `name` (NSEC included), without decoding them; nil when the zone has no such
-    /// name.
-    public func rrsetTypes(at name: DNSName) -> [RecordType]? { nodes[name]?.types }
-
     /// The RRsets at one owner name, found once: an answer asks it for the type queried, then perhaps a CNAME or
     /// the NSEC, without looking the name up again (the lookup is the largest cost of answering after the
     /// kernel's).
