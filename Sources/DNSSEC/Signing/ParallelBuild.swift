@@ -18,15 +18,6 @@ enum ParallelBuild {
                 expiration: expiration)
         }
 
-        /// The packed size of a signed NSEC at `name`, guessed before the next name is known: names of one zone
-        /// have similar lengths (a few octets of slack), and the type bitmap of a device name is under 12 octets.
-        /// A larger NSEC still fits; it costs one copy of its node.
-        func nsecSize(following name: DNSName) -> Int {
-            let nsec = 10 + 2 + name.wire.count + 8 + 12
-            let rrsig = 2 + 18 + apex.wire.count + 64
-            return nsec + rrsig
-        }
-
         /// Signs every RRset of `entries` that has no signature yet.
         func signUnsigned(_ name: DNSName, _ entries: inout [SignedZone.Entry]) throws {
             for k in entries.indices where entries[k].signatures.isEmpty && !entries[k].rdatas.isEmpty {
@@ -55,8 +46,7 @@ enum ParallelBuild {
         }
     }
 
-    /// The packed node of each of `names`, every RRset signed as if authoritative, with room for the NSEC that
-    /// comes later.
+    /// The packed node of each of `names`, every RRset signed as if authoritative.
     static func signed(_ names: [DNSName], _ entries: [[SignedZone.Entry]], _ signing: Signing) throws
         -> [SignedZone.Node]
     {
@@ -64,7 +54,7 @@ enum ParallelBuild {
         try forEach(count: names.count) { i in
             var e = entries[i]
             try signing.signUnsigned(names[i], &e)
-            nodes.slots[i] = SignedZone.Node(entries: e, reserving: signing.nsecSize(following: names[i]))
+            nodes.slots[i] = SignedZone.Node(entries: e, owner: names[i], apex: signing.apex)
         }
         return Array(nodes.slots)
     }

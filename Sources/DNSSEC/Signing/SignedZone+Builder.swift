@@ -1,4 +1,5 @@
 public import DNSWire
+import Dispatch
 public import Foundation
 
 extension SignedZone {
@@ -59,7 +60,7 @@ extension SignedZone {
             // The names stay: each in a block of its own, not among the records' RDATA the caller frees next.
             for (name, node) in zip(batch, packed) {
                 let kept = DNSName.compactCopy(of: name)
-                if kept != apex && node.entry(.ns, signatures: false) != nil { cuts.insert(kept) }
+                if kept != apex && node.holds(.ns) { cuts.insert(kept) }
                 names.append(kept)
                 nodes.append(node)
             }
@@ -72,8 +73,9 @@ extension SignedZone {
         ///   `signingFailed`.
         public mutating func finish() throws -> SignedZone {
             var (sorted, packed) = try mergedInOrder()
-            guard sorted.first == apex, let soa = packed[0].entry(.soa, signatures: false), soa.rdatas.count == 1,
-                packed[0].entry(.ns, signatures: false) != nil
+            let apexContext = NodeContext(owner: apex, apex: apex, next: nil)
+            guard sorted.first == apex, let soa = packed[0].entry(.soa, signatures: false, apexContext),
+                soa.rdatas.count == 1, packed[0].entry(.ns, signatures: false, apexContext) != nil
             else {
                 throw DNSSECError(.missingRecord, "the apex \(apex) needs exactly one SOA and an NS RRset")
             }
@@ -81,19 +83,22 @@ extension SignedZone {
                 type: .dnskey, ttl: policy.dnskeyTTL, rdatas: keys.published.map { .dnskey($0.dnskey) },
                 signatures: [])
             dnskey.signatures = [try signing.sign(apex, dnskey)]
-            packed[0].append([dnskey])
+            packed[0] = packed[0].appending([dnskey], owner: apex, apex: apex)
 
             // Delegations (rare here): the NS at a cut and the glue below it are not signed, the glue has no NSEC.
-            var glue: [(DNSName, Node)] = []
+            var glue: [DNSName: Node] = [:]
             if !cuts.isEmpty {
                 var authoritative: [Int] = []
                 for i in sorted.indices {
-                    if SignedZone.isBelowCut(sorted[i], cuts: cuts, apex: apex) {
-                        glue.append((sorted[i], Node(entries: packed[i].entries.map { Self.unsigned($0) })))
+                    let name = sorted[i]
+                    let entries = packed[i].entries(NodeContext(owner: name, apex: apex, next: nil))
+                    if SignedZone.isBelowCut(name, cuts: cuts, apex: apex) {
+                        glue[name] = Node(entries: entries.map { Self.unsigned($0) }, owner: name, apex: apex)
                     } else {
-                        if cuts.contains(sorted[i]) {
+                        if cuts.contains(name) {
                             packed[i] = Node(
-                                entries: packed[i].entries.map { $0.type == .ds ? $0 : Self.unsigned($0) })
+                                entries: entries.map { $0.type == .ds ? $0 : Self.unsigned($0) }, owner: name,
+                                apex: apex)
                         }
                         authoritative.append(i)
                     }
@@ -101,13 +106,8 @@ extension SignedZone {
                 sorted = authoritative.map { sorted[$0] }
                 packed = authoritative.map { packed[$0] }
             }
-            try addNSECChain(names: sorted, nodes: &packed, ttl: SignedZone.nsecTTL(soa))
-
-            var table = NodeTable(names: sorted, nodes: packed, extra: glue.count)
-            packed = []
-            for (name, node) in glue { table[name] = node }
-            return SignedZone(
-                apex: apex, keys: keys, policy: policy, nodes: table, order: SortedNames(sorted), cuts: cuts)
+            let tree = try chained(names: sorted, nodes: &packed, ttl: SignedZone.nsecTTL(soa))
+            return SignedZone(apex: apex, keys: keys, policy: policy, tree: tree, glue: glue, cuts: cuts)
         }
 
         /// Every name once, in canonical order, with its node; a name that came in several batches gets the union
@@ -124,13 +124,14 @@ extension SignedZone {
                 var node = nodes[order[k]]
                 var j = k + 1
                 if j < order.count && names[order[j]] == name {
-                    var entries = node.entries
+                    let context = NodeContext(owner: name, apex: apex, next: nil)
+                    var entries = node.entries(context)
                     while j < order.count && names[order[j]] == name {
-                        Self.merge(nodes[order[j]].entries, into: &entries)
+                        Self.merge(nodes[order[j]].entries(context), into: &entries)
                         j += 1
                     }
                     try signing.signUnsigned(name, &entries)
-                    node = Node(entries: entries)
+                    node = Node(entries: entries, owner: name, apex: apex)
                 }
                 sorted.append(name)
                 packed.append(node)
@@ -158,27 +159,39 @@ extension SignedZone {
 
         static func unsigned(_ e: Entry) -> Entry { Entry(type: e.type, ttl: e.ttl, rdatas: e.rdatas, signatures: []) }
 
-        /// Adds to each node the signed NSEC to the next name (the last to the apex): signed on all cores a window
-        /// at a time, so that at most one window of decoded signatures exists, then appended in place, into the room
-        /// each node kept for it.
-        private func addNSECChain(names: [DNSName], nodes: inout [Node], ttl: UInt32) throws {
-            for start in stride(from: 0, to: names.count, by: 65_536) {
-                let end = min(names.count, start + 65_536)
-                // Read here, not by the workers: a worker holding a node would make the append below copy it.
-                let types = nodes[start..<end].map(\.types)
-                let entries = ParallelSlots(
-                    count: end - start, initial: Entry(type: .nsec, ttl: 0, rdatas: [], signatures: []))
+        /// The tree of `names` in order, each node with its signed NSEC to the next name (the last to the apex).
+        ///
+        /// A window of names at a time: their NSECs signed and their chunks packed on all cores, then their
+        /// nodes of their own freed, so that the nodes and the tree are not both in memory whole.
+        private func chained(names: [DNSName], nodes: inout [Node], ttl: UInt32) throws -> ZoneTree {
+            var tree = ZoneTree(apex: apex)
+            let window = 1024 * ZoneTree.chunkSize
+            for start in stride(from: 0, to: names.count, by: window) {
+                let end = min(names.count, start + window)
+                let part = Array(nodes[start..<end])
+                let nsecs = ParallelSlots<[UInt8]>(count: end - start, initial: [])
+                let keys = ParallelSlots<[UInt8]>(count: end - start, initial: [])
+                let signing = self.signing
+                let apex = self.apex
                 try ParallelBuild.forEach(count: end - start) { k in
                     let i = start + k
-                    let nsec = SignedZone.nsec(types: types[k], next: names[(i + 1) % names.count])
+                    let nsec = SignedZone.nsec(types: part[k].types, next: names[(i + 1) % names.count])
                     var e = Entry(type: .nsec, ttl: ttl, rdatas: [.nsec(nsec)], signatures: [])
-                    if SignedZone.isSigned(names[i], .nsec, cuts: cuts) {
-                        e.signatures = [try signing.sign(names[i], e)]
-                    }
-                    entries.slots[k] = e
+                    e.signatures = [try signing.sign(names[i], e)]
+                    nsecs.slots[k] = Node(entries: [e], owner: names[i], apex: apex).bytes
+                    keys.slots[k] = NameKey.make(names[i], apex: apex)
                 }
-                for k in 0..<(end - start) { nodes[start + k].append([entries.slots[k]]) }
+                let chunkCount = (end - start + ZoneTree.chunkSize - 1) / ZoneTree.chunkSize
+                let chunks = ParallelSlots(count: chunkCount, initial: ZoneTree.Chunk())
+                DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
+                    let range = (c * ZoneTree.chunkSize)..<min(end - start, (c + 1) * ZoneTree.chunkSize)
+                    chunks.slots[c] = ZoneTree.Chunk(
+                        range.map { k in (keys.slots[k][...], [part[k].octets, nsecs.slots[k][...]]) })
+                }
+                for c in 0..<chunkCount { tree.append(chunks.slots[c]) }
+                for i in start..<end { nodes[i] = Node() }
             }
+            return tree
         }
     }
 }

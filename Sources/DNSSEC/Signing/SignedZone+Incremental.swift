@@ -1,4 +1,4 @@
-public import DNSWire
+import DNSWire
 public import Foundation
 
 extension SignedZone {
@@ -42,21 +42,33 @@ extension SignedZone {
         }
     }
 
+    /// The data RRsets at `name` (its NSEC left out), decoded; empty when the zone has no such name.
+    private func dataEntries(_ name: DNSName) -> [Entry] {
+        guard let (node, p) = located(name) else { return [] }
+        return node.entries(context(name, at: p, next: false)).filter { $0.type != .nsec }
+    }
+
+    /// An NSEC as it was before a change: its record and signatures, to take out in the diff.
+    private struct OldNSEC {
+        var ttl: UInt32
+        var rdata: RData
+        var signatures: [RRSIG]
+    }
+
     private mutating func applyUnchecked(_ change: ZoneChange, now: Date) throws -> ZoneDiff {
         var removed: [ResourceRecord] = []
         var added: [ResourceRecord] = []
         var touched: Set<Touch> = []
         var existedBefore: [DNSName: Bool] = [:]
-        func note(_ n: DNSName) {
-            if existedBefore[n] == nil { existedBefore[n] = nodes[n]?.hasData ?? false }
-        }
 
-        // Nodes are packed (``Node``): each is decoded once here, changed, and packed again once at the end.
+        // Each changed name's data RRsets, decoded once here, changed, and packed again once.
         var open: [DNSName: [Entry]] = [:]
-        func entries(_ name: DNSName) -> [Entry] { open[name] ?? nodes[name]?.entries ?? [] }
+        func entries(_ name: DNSName) -> [Entry] {
+            if existedBefore[name] == nil { existedBefore[name] = tree[name]?.hasData ?? false }
+            return open[name] ?? dataEntries(name)
+        }
         for r in change.removals {
             let name = r.name.lowercased()
-            note(name)
             var e = entries(name)
             guard let i = e.firstIndex(where: { $0.type == r.type }), let j = e[i].rdatas.firstIndex(of: r.rdata)
             else { continue }
@@ -67,10 +79,9 @@ extension SignedZone {
         }
         for n in change.removedNames {
             let name = n.lowercased()
-            note(name)
-            guard nodes[name] != nil || open[name] != nil else { continue }
             var e = entries(name)
-            for i in e.indices where e[i].type != .nsec && !e[i].rdatas.isEmpty {
+            guard existedBefore[name] == true || open[name] != nil else { continue }
+            for i in e.indices where !e[i].rdatas.isEmpty {
                 for rd in e[i].rdatas { removed.append(ResourceRecord(name: name, ttl: e[i].ttl, rdata: rd)) }
                 e[i].rdatas = []
                 touched.insert(Touch(name: name, type: e[i].type))
@@ -79,7 +90,6 @@ extension SignedZone {
         }
         for r in change.additions {
             let name = r.name.lowercased()
-            note(name)
             var e = entries(name)
             if let i = e.firstIndex(where: { $0.type == r.type }) {
                 guard !e[i].rdatas.contains(r.rdata) else { continue }
@@ -103,6 +113,25 @@ extension SignedZone {
             return ZoneDiff(oldSerial: serial, newSerial: serial, removed: [], added: [])
         }
 
+        // The NSECs that may change, as they are now: each changed name's own and its predecessor's. (The zone
+        // keeps no NSEC RDATA, so once the order changes the old ones can no longer be read.)
+        var oldNSECs: [DNSName: OldNSEC] = [:]
+        func remember(_ p: ZoneTree.Position) {
+            let name = tree.name(at: p)
+            guard oldNSECs[name] == nil,
+                let e = tree.node(at: p).entry(
+                    .nsec, NodeContext(owner: name, apex: apex, next: tree.name(at: tree.next(after: p)))),
+                let rdata = e.rdatas.first
+            else { return }
+            oldNSECs[name] = OldNSEC(ttl: e.ttl, rdata: rdata, signatures: e.signatures)
+        }
+        for name in open.keys where tree.count > 0 {
+            let key = NameKey.make(name, apex: apex)
+            let p = tree.lowerBound(key)
+            if tree.holds(key, at: p) { remember(p) }
+            remember(tree.previous(before: p))
+        }
+
         var jobs: [ParallelSigning.Job] = []
         var refs: [Touch] = []
         for t in touched {
@@ -118,54 +147,49 @@ extension SignedZone {
             }
             open[t.name] = entries
         }
-        for (name, entries) in open { nodes[name] = Node(entries: entries) }
 
-        // Names that appeared or disappeared change the NSEC chain.
-        var dirty: Set<DNSName> = Set(touched.map(\.name))
-        var deleted: [DNSName] = []
+        // The changed names go in (or out of) the order, each keeping its NSEC's old signatures for now.
+        let nsecTTL = self.nsecTTL
         var created: [DNSName] = []
-        for (name, existed) in existedBefore {
-            let has = nodes[name]?.hasData ?? false
-            if existed && !has {
-                if let e = nodes[name]?.entry(.nsec) {
-                    for r in e.rdatas { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: r)) }
-                    for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
+        var deleted: [DNSName] = []
+        var updates: [(name: DNSName, node: Node?)] = []
+        for (name, entries) in open {
+            let has = entries.contains { !$0.rdatas.isEmpty }
+            let existed = existedBefore[name] ?? false
+            if has {
+                var all = entries
+                if let old = oldNSECs[name], existed {
+                    all.append(Entry(type: .nsec, ttl: old.ttl, rdatas: [old.rdata], signatures: old.signatures))
                 }
-                nodes[name] = nil
-                let i = lowerBound(name)
-                if i < order.count && order[i] == name { order.remove(at: i) }
-                deleted.append(name)
-                dirty.remove(name)
-            } else if !existed && has {
-                let i = lowerBound(name)
-                if !(i < order.count && order[i] == name) { order.insert(name, at: i) }
-                created.append(name)
-            } else if !existed && !has {
-                nodes[name] = nil
-                dirty.remove(name)
+                updates.append((name, Node(entries: all, owner: name, apex: apex)))
+                if !existed { created.append(name) }
+            } else {
+                updates.append((name, nil))
+                if existed { deleted.append(name) }
             }
         }
-        // The predecessor of a removed or added name gets a new next name.
-        for name in deleted + created {
-            let i = lowerBound(name)
-            dirty.insert(order[(i + order.count - 1) % order.count])
+        tree.update(updates)
+
+        // Names whose NSEC changes: every changed name still present (its types may differ) and the name before
+        // each added or removed one (its next name differs).
+        var dirty: Set<DNSName> = Set(open.keys.filter { open[$0]?.contains { !$0.rdatas.isEmpty } ?? false })
+        for name in created + deleted {
+            if let p = tree.previousName(before: name) { dirty.insert(p) }
         }
-        let nsecTTL = self.nsecTTL
+        for name in deleted {
+            guard let old = oldNSECs[name] else { continue }
+            removed.append(ResourceRecord(name: name, ttl: old.ttl, rdata: old.rdata))
+            for s in old.signatures { removed.append(ResourceRecord(name: name, ttl: old.ttl, rdata: .rrsig(s))) }
+        }
         for name in dirty {
-            guard var entries = nodes[name]?.entries else { continue }
-            let i = lowerBound(name)
-            let next = order[(i + 1) % order.count]
-            let fresh = RData.nsec(Self.nsec(for: entries, next: next))
-            if let k = entries.firstIndex(where: { $0.type == .nsec }) {
-                let e = entries[k]
-                if e.rdatas == [fresh] { continue }
-                for r in e.rdatas { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: r)) }
-                for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
-                entries.remove(at: k)
+            guard let node = tree[name], let next = tree.nextName(after: name) else { continue }
+            let fresh = RData.nsec(Self.nsec(types: node.types, next: next))
+            if let old = oldNSECs[name] {
+                if old.rdata == fresh && !old.signatures.isEmpty { continue }
+                removed.append(ResourceRecord(name: name, ttl: old.ttl, rdata: old.rdata))
+                for s in old.signatures { removed.append(ResourceRecord(name: name, ttl: old.ttl, rdata: .rrsig(s))) }
             }
             let entry = Entry(type: .nsec, ttl: nsecTTL, rdatas: [fresh], signatures: [])
-            entries.append(entry)
-            nodes[name] = Node(entries: entries)
             added.append(ResourceRecord(name: name, ttl: entry.ttl, rdata: fresh))
             jobs.append(job(name, entry))
             refs.append(Touch(name: name, type: .nsec))
@@ -189,7 +213,7 @@ extension SignedZone {
         var refs = refs
         var removed = removed
         var added = added
-        guard var apexEntries = nodes[apex]?.entries, let si = apexEntries.firstIndex(where: { $0.type == .soa }),
+        guard var apexEntries = entries(apex), let si = apexEntries.firstIndex(where: { $0.type == .soa }),
             case .soa(var soa) = apexEntries[si].rdatas.first
         else { throw DNSSECError(.missingRecord, "the apex SOA is gone") }
         let oldSerial = soa.serial
@@ -205,15 +229,25 @@ extension SignedZone {
         let sigs = try sign(jobs, now: now)
         // Decode each signed node once, then pack it once with its new signatures.
         var open: [DNSName: [Entry]] = [apex: apexEntries]
+        let nsecTTL = self.nsecTTL
         for (t, sig) in zip(refs, sigs) {
-            guard var entries = open[t.name] ?? nodes[t.name]?.entries,
-                let i = entries.firstIndex(where: { $0.type == t.type })
-            else { continue }
-            entries[i].signatures = [sig]
+            guard var entries = open[t.name] ?? self.entries(t.name) else { continue }
+            let ttl: UInt32
+            if let i = entries.firstIndex(where: { $0.type == t.type }) {
+                entries[i].signatures = [sig]
+                ttl = entries[i].ttl
+            } else if t.type == .nsec {
+                // A new name's first NSEC (its RDATA is not stored: the order gives it).
+                let placeholder = RData.nsec(NSEC(nextName: apex, types: TypeBitmap([])))
+                entries.append(Entry(type: .nsec, ttl: nsecTTL, rdatas: [placeholder], signatures: [sig]))
+                ttl = nsecTTL
+            } else {
+                continue
+            }
             open[t.name] = entries
-            added.append(ResourceRecord(name: t.name, ttl: entries[i].ttl, rdata: .rrsig(sig)))
+            added.append(ResourceRecord(name: t.name, ttl: ttl, rdata: .rrsig(sig)))
         }
-        for (name, entries) in open { nodes[name] = Node(entries: entries) }
+        tree.update(open.map { ($0.key, Node(entries: $0.value, owner: $0.key, apex: apex)) })
         self.soa = rrset(apex, .soa)
         let newSOA = ResourceRecord(name: apex, ttl: soaEntry.ttl, rdata: .soa(soa))
         // The new SOA's RRSIG was appended last; keep the SOA itself first.
@@ -230,16 +264,17 @@ extension SignedZone {
         var jobs: [ParallelSigning.Job] = []
         var refs: [Touch] = []
         var removed: [ResourceRecord] = []
-        for name in order {
-            guard let node = nodes[name] else { continue }
+        tree.forEach { p in
+            let node = tree.node(at: p)
+            let name = tree.name(at: p)
             // The expirations are read in place; only a node with something due is decoded.
             var due: Set<RecordType> = []
             node.forEachRRSet { type, unsigned, earliest in
                 guard type != .soa, isSigned(name, type) else { return }
                 if unsigned || Int64(earliest) - t < Int64(policy.refreshWindow) { due.insert(type) }
             }
-            guard !due.isEmpty else { continue }
-            for e in node.entries where due.contains(e.type) {
+            guard !due.isEmpty else { return }
+            for e in node.entries(context(name, at: p)) where due.contains(e.type) {
                 for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
                 jobs.append(job(name, e))
                 refs.append(Touch(name: name, type: e.type))
@@ -263,7 +298,7 @@ extension SignedZone {
         var added: [ResourceRecord] = []
         var jobs: [ParallelSigning.Job] = []
         var refs: [Touch] = []
-        guard var apexEntries = copy.nodes[apex]?.entries,
+        guard var apexEntries = copy.entries(apex),
             let ki = apexEntries.firstIndex(where: { $0.type == .dnskey })
         else {
             throw DNSSECError(.missingRecord, "the apex DNSKEY RRset is gone")
@@ -277,16 +312,21 @@ extension SignedZone {
             added.append(ResourceRecord(name: apex, ttl: old.ttl, rdata: r))
         }
         apexEntries[ki].rdatas = fresh
-        copy.nodes[apex] = Node(entries: apexEntries)
+        copy.tree.set(Node(entries: apexEntries, owner: apex, apex: apex), for: apex)
         // Only the DNSKEY RRset when the ZSK stays: no need to decode every other name.
-        for name in resignAll ? Array(copy.order) : [apex] {
-            guard let node = copy.nodes[name] else { continue }
-            for e in node.entries where e.type != .soa && copy.isSigned(name, e.type) {
+        func resign(_ name: DNSName, _ p: ZoneTree.Position) {
+            for e in copy.tree.node(at: p).entries(copy.context(name, at: p))
+            where e.type != .soa && copy.isSigned(name, e.type) {
                 guard e.type == .dnskey || resignAll else { continue }
                 for s in e.signatures { removed.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
                 jobs.append(copy.job(name, e))
                 refs.append(Touch(name: name, type: e.type))
             }
+        }
+        if resignAll {
+            copy.tree.forEach { p in resign(copy.tree.name(at: p), p) }
+        } else if let p = copy.tree.find(apex) {
+            resign(apex, p)
         }
         let diff = try copy.finish(jobs: jobs, refs: refs, removed: removed, added: added, now: now)
         self = copy

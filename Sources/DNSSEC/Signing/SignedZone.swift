@@ -9,8 +9,9 @@ public import Foundation
 /// ``apply(_:now:)`` (re-signs only what a change touched, fixes the NSEC neighbours, bumps the SOA serial and
 /// returns an IXFR-shaped ``ZoneDiff``) and ``refresh(now:)`` (re-signs signatures close to expiry).
 ///
-/// Names live in a hash map (O(1) lookup) plus one canonically sorted array of owner names for the NSEC chain
-/// (binary search; an insertion or removal moves pointers with one `memmove`, cheap even at millions of names).
+/// The authoritative names live in one ``ZoneTree`` in canonical order, each with its RRsets packed (``Node``):
+/// a lookup of a present or an absent name is one binary search, and an NSEC's next name is the name after it.
+/// Names below a delegation (glue) are kept apart: they are neither signed nor in the NSEC chain.
 public struct SignedZone: Sendable {
     /// The zone apex, lowercased.
     public let apex: DNSName
@@ -19,9 +20,10 @@ public struct SignedZone: Sendable {
     /// Timing of new signatures.
     public var policy: SigningPolicy
 
-    var nodes: NodeTable
-    /// Authoritative owner names (not glue below a delegation), canonical order; the apex is first.
-    var order: SortedNames
+    /// Authoritative owner names (not glue below a delegation) and their nodes, canonical order; the apex is first.
+    var tree: ZoneTree
+    /// Names below a delegation point and their (unsigned) nodes.
+    var glue: [DNSName: Node]
     /// Delegation points below the apex (names with NS).
     var cuts: Set<DNSName>
     /// The apex SOA with its signature, kept decoded: every negative answer carries it.
@@ -49,13 +51,14 @@ public struct SignedZone: Sendable {
     }
 
     /// A zone from its parts, as ``Builder`` made them.
-    init(apex: DNSName, keys: ZoneKeys, policy: SigningPolicy, nodes: NodeTable, order: SortedNames, cuts: Set<DNSName>)
-    {
+    init(
+        apex: DNSName, keys: ZoneKeys, policy: SigningPolicy, tree: ZoneTree, glue: [DNSName: Node], cuts: Set<DNSName>
+    ) {
         self.apex = apex
         self.keys = keys
         self.policy = policy
-        self.nodes = nodes
-        self.order = order
+        self.tree = tree
+        self.glue = glue
         self.cuts = cuts
         self.soa = nil
         self.soa = rrset(apex, .soa)
@@ -94,7 +97,7 @@ public struct SignedZone: Sendable {
     }
 
     /// RFC 9077: the NSEC TTL is the lesser of the SOA MINIMUM and the SOA TTL.
-    var nsecTTL: UInt32 { nodes[apex]?.entry(.soa).map(Self.nsecTTL) ?? 0 }
+    var nsecTTL: UInt32 { entry(apex, .soa, signatures: false).map(Self.nsecTTL) ?? 0 }
 
     static func nsecTTL(_ soaEntry: Entry) -> UInt32 {
         guard case .soa(let soa) = soaEntry.rdatas.first else { return 0 }
@@ -113,13 +116,39 @@ public struct SignedZone: Sendable {
             jobs, signer: apex, inception: t &- policy.inceptionOffset, expiration: t &+ policy.validity)
     }
 
+    // MARK: - Nodes
+
+    /// The context to decode the node of `name`, in the tree at `position` (nil for glue).
+    func context(_ name: DNSName, at position: ZoneTree.Position?, next: Bool = true) -> NodeContext {
+        NodeContext(
+            owner: name, apex: apex,
+            next: next ? position.map { tree.name(at: tree.next(after: $0)) } : nil)
+    }
+
+    /// The node of `name` with what it takes to decode it, or nil.
+    func located(_ name: DNSName) -> (node: Node, position: ZoneTree.Position?)? {
+        if let p = tree.find(name) { return (tree.node(at: p), p) }
+        if !glue.isEmpty, let g = glue[name.lowercased()] { return (g, nil) }
+        return nil
+    }
+
+    /// Every RRset at `name`, decoded (an NSEC with its next name), or nil when the zone has no such name.
+    func entries(_ name: DNSName) -> [Entry]? {
+        guard let (node, p) = located(name) else { return nil }
+        return node.entries(context(name.lowercased(), at: p))
+    }
+
+    /// The RRset of `type` at `name`, decoded, or nil.
+    func entry(_ name: DNSName, _ type: RecordType, signatures: Bool = true) -> Entry? {
+        guard let (node, p) = located(name) else { return nil }
+        return node.entry(type, signatures: signatures, context(name.lowercased(), at: p, next: type == .nsec))
+    }
+
     // MARK: - Reading the zone
 
     /// The current SOA serial.
     public var serial: UInt32 {
-        guard case .soa(let soa) = nodes[apex]?.entry(.soa)?.rdatas.first else {
-            return 0
-        }
+        guard case .soa(let soa) = entry(apex, .soa, signatures: false)?.rdatas.first else { return 0 }
         return soa.serial
     }
 
@@ -128,13 +157,13 @@ public struct SignedZone: Sendable {
     public var hasDelegations: Bool { !cuts.isEmpty }
 
     /// The number of owner names in the NSEC chain.
-    public var nameCount: Int { order.count }
+    public var nameCount: Int { tree.count }
 
     /// The RRset of `type` at `name` with its signatures, or nil.
     ///
     /// - Parameter signatures: false leaves ``SignedRRSet/signatures`` empty (an answer without DNSSEC needs none).
     public func rrset(_ name: DNSName, _ type: RecordType, signatures: Bool = true) -> SignedRRSet? {
-        guard let e = nodes[name]?.entry(type, signatures: signatures), !e.rdatas.isEmpty else { return nil }
+        guard let e = entry(name, type, signatures: signatures), !e.rdatas.isEmpty else { return nil }
         return SignedRRSet(
             rrset: RRSet(name: name.lowercased(), type: type, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
     }
@@ -145,6 +174,8 @@ public struct SignedZone: Sendable {
     public struct OwnerName: Sendable {
         public let name: DNSName
         let node: Node
+        let position: ZoneTree.Position?
+        let tree: ZoneTree
 
         /// Whether the name holds any RRset with records (NSEC included).
         public var isEmpty: Bool { !node.holdsRecords }
@@ -154,7 +185,9 @@ public struct SignedZone: Sendable {
 
         /// The RRset of `type` with its signatures (none unless `signatures`), or nil.
         public func rrset(_ type: RecordType, signatures: Bool = true) -> SignedRRSet? {
-            guard let e = node.entry(type, signatures: signatures), !e.rdatas.isEmpty else { return nil }
+            let next = type == .nsec ? position.map { tree.name(at: tree.next(after: $0)) } : nil
+            let context = NodeContext(owner: name, apex: tree.apex, next: next)
+            guard let e = node.entry(type, signatures: signatures, context), !e.rdatas.isEmpty else { return nil }
             return SignedRRSet(
                 rrset: RRSet(name: name, type: type, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
         }
@@ -162,12 +195,12 @@ public struct SignedZone: Sendable {
 
     /// The owner name `name` and its RRsets, or nil when the zone has no such name.
     public func owner(_ name: DNSName) -> OwnerName? {
-        nodes[name].map { OwnerName(name: name.lowercased(), node: $0) }
+        located(name).map { OwnerName(name: name.lowercased(), node: $0.node, position: $0.position, tree: tree) }
     }
 
     /// All RRsets at `name`, or an empty array.
     public func rrsets(at name: DNSName) -> [SignedRRSet] {
-        (nodes[name]?.entries ?? []).map {
+        (entries(name) ?? []).map {
             SignedRRSet(
                 rrset: RRSet(name: name.lowercased(), type: $0.type, ttl: $0.ttl, rdatas: $0.rdatas),
                 signatures: $0.signatures)
@@ -177,36 +210,37 @@ public struct SignedZone: Sendable {
     /// The signed NSEC RRset whose owner is the closest name at or before `name` in canonical order: it proves
     /// `name` absent when `name` lies strictly between its owner and next name (RFC 4035 §3.1.3.2).
     public func nsec(covering name: DNSName, signatures: Bool = true) -> SignedRRSet? {
-        let i = lowerBound(name)
-        let owner: DNSName
-        if i < order.count, order[i] == name {
-            owner = order[i]
-        } else {
-            guard i > 0 else { return nil }
-            owner = order[i - 1]
+        guard tree.count > 0, name.isSubdomain(of: apex) else { return nil }
+        let key = NameKey.make(name, apex: apex)
+        var p = tree.lowerBound(key)
+        if !tree.holds(key, at: p) { p = tree.previous(before: p) }
+        let owner = tree.name(at: p)
+        let context = NodeContext(owner: owner, apex: apex, next: tree.name(at: tree.next(after: p)))
+        guard let e = tree.node(at: p).entry(.nsec, signatures: signatures, context), !e.rdatas.isEmpty else {
+            return nil
         }
-        return rrset(owner, .nsec, signatures: signatures)
+        return SignedRRSet(
+            rrset: RRSet(name: owner, type: .nsec, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
     }
 
     /// The whole signed zone: per name in canonical order, each RRset then its RRSIGs (SOA first).
     public var records: [ResourceRecord] {
         var out: [ResourceRecord] = []
-        out.reserveCapacity(order.count * 5)
-        func emit(_ name: DNSName) {
-            guard let node = nodes[name] else { return }
-            let entries = node.entries.sorted {
+        out.reserveCapacity(tree.count * 5)
+        func emit(_ name: DNSName, _ entries: [Entry]) {
+            let sorted = entries.sorted {
                 ($0.type == .soa ? -1 : Int($0.type.rawValue)) < ($1.type == .soa ? -1 : Int($1.type.rawValue))
             }
-            for e in entries {
+            for e in sorted {
                 for r in e.rdatas { out.append(ResourceRecord(name: name, ttl: e.ttl, rdata: r)) }
                 for s in e.signatures { out.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
             }
         }
-        for name in order { emit(name) }
-        if !cuts.isEmpty {
-            let inOrder = Set(order)
-            for name in nodes.keys.filter({ !inOrder.contains($0) }).sorted() { emit(name) }
+        tree.forEach { p in
+            let name = tree.name(at: p)
+            emit(name, tree.node(at: p).entries(context(name, at: p)))
         }
+        for name in glue.keys.sorted() { emit(name, glue[name]?.entries(context(name, at: nil)) ?? []) }
         return out
     }
 
@@ -217,9 +251,4 @@ public struct SignedZone: Sendable {
     public var dsRecord: ResourceRecord {
         ResourceRecord(name: apex, ttl: policy.dnskeyTTL, rdata: .ds(keys.keySigningKey.ds(owner: apex)))
     }
-
-    // MARK: - Sorted order
-
-    /// The index of the first name in ``order`` not before `name`.
-    func lowerBound(_ name: DNSName) -> Int { order.lowerBound(name) }
 }
