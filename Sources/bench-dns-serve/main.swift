@@ -76,6 +76,8 @@ let t0 = Date()
 var zone = try SignedZone(apex: apex, records: records, keys: .generate())
 records = []
 let signSeconds = Date().timeIntervalSince(t0)
+_ = mallocTrim(0)
+let rssSigned = rssKiB()
 
 var config = DNSServer.Configuration()
 config.udpListeners = System.coreCount
@@ -132,6 +134,7 @@ let sortedApply = times.map(\.0).sorted()
 let sortedPublish = times.map(\.1).sorted()
 say(
     "READY udp=\(ports.udp ?? 0) tcp=\(ports.tcp ?? 0) names=\(zone.nameCount) sign_s=\(String(format: "%.1f", signSeconds))"
+        + " stored_octets=\(zone.storedOctets) rss_signed_kib=\(rssSigned)"
         + " rss_before_kib=\(rssBefore) rss_after_kib=\(rssAfter)"
         + " change_apply_ms=\(String(format: "%.2f", sortedApply[2]))"
         + " publish_notify_ms=\(String(format: "%.2f", sortedPublish[2]))")

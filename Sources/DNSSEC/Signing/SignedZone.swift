@@ -156,6 +156,9 @@ public struct SignedZone: Sendable {
     /// server can skip looking for zone cuts.
     public var hasDelegations: Bool { !cuts.isEmpty }
 
+    /// The octets the zone's names and records take in memory, without allocation overheads.
+    public var storedOctets: Int { tree.storage.octets }
+
     /// The number of owner names in the NSEC chain.
     public var nameCount: Int { tree.count }
 

@@ -21,19 +21,25 @@ struct ZoneTree: Sendable {
         var index: Int
     }
 
-    /// Names in order, each record `key length (2) | key | node`.
+    /// Names in order, in one block: `count (2) | offset of each record (4 each) | records`, each record
+    /// `key length (2) | key | node`. (The offsets in an array of their own cost a heap block per chunk, and
+    /// such small blocks, left among the build's freed ones, kept whole pages from going back to the system.)
     struct Chunk: Sendable {
         var bytes: [UInt8] = []
-        var offsets: [UInt32] = []
 
-        var count: Int { offsets.count }
+        var count: Int { bytes.isEmpty ? 0 : Int(bytes[0]) << 8 | Int(bytes[1]) }
+
+        @inline(__always) private func offset(_ k: Int) -> Int {
+            let p = 2 + 4 * k
+            return Int(bytes[p]) << 24 | Int(bytes[p + 1]) << 16 | Int(bytes[p + 2]) << 8 | Int(bytes[p + 3])
+        }
 
         func keyRange(_ k: Int) -> Range<Int> {
-            let s = Int(offsets[k])
+            let s = offset(k)
             return (s + 2)..<(s + 2 + (Int(bytes[s]) << 8 | Int(bytes[s + 1])))
         }
 
-        func recordEnd(_ k: Int) -> Int { k + 1 < offsets.count ? Int(offsets[k + 1]) : bytes.count }
+        func recordEnd(_ k: Int) -> Int { k + 1 < count ? offset(k + 1) : bytes.count }
 
         func node(_ k: Int) -> SignedZone.Node {
             SignedZone.Node(bytes: bytes, start: keyRange(k).upperBound, end: recordEnd(k))
@@ -43,7 +49,7 @@ struct ZoneTree: Sendable {
         func lowerBound(_ key: UnsafeRawBufferPointer) -> Int {
             bytes.withUnsafeBytes { all in
                 var lo = 0
-                var n = offsets.count
+                var n = count
                 while n > 0 {
                     let half = n / 2
                     let r = keyRange(lo + half)
@@ -58,20 +64,20 @@ struct ZoneTree: Sendable {
             }
         }
 
-        /// A chunk of `records` (keys in order), in one block of exactly their size.
+        /// A chunk of `records` (keys in order, at most 65,535), in one block of exactly their size.
         init<Parts: Collection>(_ records: [(key: ArraySlice<UInt8>, parts: Parts)])
         where Parts.Element == ArraySlice<UInt8> {
-            var size = 0
+            var size = 2 + 4 * records.count
             for r in records { size += 2 + r.key.count + r.parts.reduce(0) { $0 + $1.count } }
-            offsets.reserveCapacity(records.count)
-            var at = 0
-            var starts: [UInt32] = []
-            starts.reserveCapacity(records.count)
             bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-                for r in records {
-                    starts.append(UInt32(at))
-                    buffer[at] = UInt8(r.key.count >> 8)
-                    buffer[at + 1] = UInt8(r.key.count & 0xFF)
+                func put(_ value: Int, _ octets: Int, at p: Int) {
+                    for i in 0..<octets { buffer[p + i] = UInt8(truncatingIfNeeded: value >> (8 * (octets - 1 - i))) }
+                }
+                put(records.count, 2, at: 0)
+                var at = 2 + 4 * records.count
+                for (k, r) in records.enumerated() {
+                    put(at, 4, at: 2 + 4 * k)
+                    put(r.key.count, 2, at: at)
                     at += 2
                     func copy(_ part: ArraySlice<UInt8>) {
                         _ = UnsafeMutableBufferPointer(rebasing: buffer[at..<(at + part.count)]).initialize(from: part)
@@ -82,7 +88,6 @@ struct ZoneTree: Sendable {
                 }
                 count = size
             }
-            offsets = starts
         }
 
         init() {}
@@ -103,6 +108,11 @@ struct ZoneTree: Sendable {
     private(set) var count = 0
 
     init(apex: DNSName) { self.apex = apex }
+
+    /// The octets the names and nodes take, and the number of chunks.
+    var storage: (octets: Int, chunks: Int) {
+        (chunks.reduce(0) { $0 + $1.bytes.count } + lasts.reduce(0) { $0 + $1.count }, chunks.count)
+    }
 
     // MARK: - Loading in order
 
@@ -249,13 +259,17 @@ struct ZoneTree: Sendable {
             return
         }
         if records.count > 2 * Self.chunkSize {
-            let half = records.count / 2
-            let head = Chunk(Array(records[..<half]))
-            let tail = Chunk(Array(records[half...]))
-            chunks[c] = head
-            lasts[c] = Array(records[half - 1].key)
-            chunks.insert(tail, at: c + 1)
-            lasts.insert(Array(records[records.count - 1].key), at: c + 1)
+            // Split into chunks of about `chunkSize` (a batch may have added many names to one chunk).
+            let pieces = records.count / Self.chunkSize
+            var parts: [Chunk] = []
+            var ends: [[UInt8]] = []
+            for i in 0..<pieces {
+                let range = (i * records.count / pieces)..<((i + 1) * records.count / pieces)
+                parts.append(Chunk(Array(records[range])))
+                ends.append(Array(records[range.upperBound - 1].key))
+            }
+            chunks.replaceSubrange(c...c, with: parts)
+            lasts.replaceSubrange(c...c, with: ends)
             return
         }
         chunks[c] = Chunk(records)
