@@ -94,10 +94,15 @@ func writeFile(_ path: String, _ produce: ((String) -> Void) -> Void) throws {
     produce { file.write(Data($0.utf8)) }
 }
 try writeFile("\(dir)/zone.signed") { emit in
-    let records = zone.records
-    for start in stride(from: 0, to: records.count, by: 10_000) {
-        emit(ZoneFileWriter.write(records[start..<min(records.count, start + 10_000)]))
+    var batch: [ResourceRecord] = []
+    zone.forEachName { records in
+        batch += records
+        if batch.count >= 10_000 {
+            emit(ZoneFileWriter.write(batch))
+            batch = []
+        }
     }
+    emit(ZoneFileWriter.write(batch))
 }
 try writeFile("\(dir)/queries-existing") { emit in
     for i in 0..<min(devices, 100_000) {

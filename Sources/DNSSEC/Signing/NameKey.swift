@@ -11,59 +11,85 @@ import Foundation
 enum NameKey {
     /// The key of `name`, which must be at or below `apex` (the apex's key is empty).
     static func make(_ name: DNSName, apex: DNSName) -> [UInt8] {
-        let wire = name.wire
-        let relative = wire.count - apex.wire.count
-        var starts: [Int] = []
-        var i = 0
-        while i < relative {
-            starts.append(i)
-            i += 1 + Int(wire[i])
-        }
-        var key: [UInt8] = []
-        key.reserveCapacity(relative + 2)
-        for s in starts.reversed() {
-            for k in (s + 1)..<(s + 1 + Int(wire[s])) {
-                let c = wire[k]
-                let b = c >= 0x41 && c <= 0x5A ? c | 0x20 : c
-                if b <= 1 {
-                    key.append(1)
-                    key.append(b + 1)
-                } else {
-                    key.append(b)
+        name.wire.withUnsafeBufferPointer { wire in
+            let relative = wire.count - apex.wire.count
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: 128) { starts in
+                var labels = 0
+                var i = 0
+                while i < relative && labels < 128 {
+                    starts[labels] = i
+                    labels += 1
+                    i += 1 + Int(wire[i])
                 }
+                var key: [UInt8] = []
+                key.reserveCapacity(relative + 2)
+                for l in stride(from: labels - 1, through: 0, by: -1) {
+                    let s = starts[l]
+                    for k in (s + 1)..<(s + 1 + Int(wire[s])) {
+                        let c = wire[k]
+                        let b = c >= 0x41 && c <= 0x5A ? c | 0x20 : c
+                        if b <= 1 {
+                            key.append(1)
+                            key.append(b + 1)
+                        } else {
+                            key.append(b)
+                        }
+                    }
+                    key.append(0)
+                }
+                return key
             }
-            key.append(0)
         }
-        return key
     }
 
     /// The name whose key is `bytes[range]`, with the apex after it.
     static func name(_ bytes: [UInt8], _ range: Range<Int>, apex: DNSName) -> DNSName {
-        var labels: [[UInt8]] = []
-        var label: [UInt8] = []
-        var i = range.lowerBound
-        while i < range.upperBound {
-            let b = bytes[i]
-            if b == 0 {
-                labels.append(label)
-                label = []
-            } else if b == 1, i + 1 < range.upperBound {
-                label.append(bytes[i + 1] - 1)
-                i += 1
-            } else {
-                label.append(b)
+        bytes.withUnsafeBufferPointer { key in
+            // The labels' ends in the key, from the apex outwards; the wire form lists them the other way round.
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 129) { ends in
+                var labels = 0
+                var length = 0
+                var i = range.lowerBound
+                while i < range.upperBound && labels < 128 {
+                    if key[i] == 0 {
+                        ends[labels] = i
+                        labels += 1
+                    } else {
+                        length += 1
+                        if key[i] == 1 { i += 1 }
+                    }
+                    i += 1
+                }
+                let size = length + labels + apex.wire.count
+                let wire = [UInt8](unsafeUninitializedCapacity: size) { out, count in
+                    var at = 0
+                    for l in stride(from: labels - 1, through: 0, by: -1) {
+                        let start = l == 0 ? range.lowerBound : ends[l - 1] + 1
+                        let lengthAt = at
+                        at += 1
+                        var k = start
+                        while k < ends[l] {
+                            if key[k] == 1 {
+                                out[at] = key[k + 1] - 1
+                                k += 2
+                            } else {
+                                out[at] = key[k]
+                                k += 1
+                            }
+                            at += 1
+                        }
+                        out[lengthAt] = UInt8(at - lengthAt - 1)
+                    }
+                    for b in apex.wire {
+                        out[at] = b
+                        at += 1
+                    }
+                    count = at
+                }
+                // Cannot fail for a key made by `make` from a valid name.
+                return (try? DNSName(wire: wire)) ?? apex
             }
-            i += 1
         }
-        var wire: [UInt8] = []
-        wire.reserveCapacity(range.count + apex.wire.count)
-        for l in labels.reversed() {
-            wire.append(UInt8(l.count))
-            wire += l
-        }
-        wire += apex.wire
-        // Cannot fail for a key made by `make` from a valid name.
-        return (try? DNSName(wire: wire)) ?? apex
     }
 
     /// -1, 0 or 1 as `a` sorts before, equal to or after `b`.

@@ -181,14 +181,13 @@ extension SignedZone {
                     nsecs.slots[k] = Node(entries: [e], owner: names[i], apex: apex).bytes
                     keys.slots[k] = NameKey.make(names[i], apex: apex)
                 }
-                let chunkCount = (end - start + ZoneTree.chunkSize - 1) / ZoneTree.chunkSize
-                let chunks = ParallelSlots(count: chunkCount, initial: ZoneTree.Chunk())
-                DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
-                    let range = (c * ZoneTree.chunkSize)..<min(end - start, (c + 1) * ZoneTree.chunkSize)
-                    chunks.slots[c] = ZoneTree.Chunk(
-                        range.map { k in (keys.slots[k][...], [part[k].octets, nsecs.slots[k][...]]) })
+                // The chunks are packed here, on one thread: made by the workers, they would sit among the
+                // workers' short-lived blocks, and keep partly used pages from going back to the system.
+                for c in stride(from: 0, to: end - start, by: ZoneTree.chunkSize) {
+                    let range = c..<min(end - start, c + ZoneTree.chunkSize)
+                    tree.append(
+                        ZoneTree.Chunk(range.map { k in (keys.slots[k][...], [part[k].octets, nsecs.slots[k][...]]) }))
                 }
-                for c in 0..<chunkCount { tree.append(chunks.slots[c]) }
                 for i in start..<end { nodes[i] = Node() }
             }
             return tree

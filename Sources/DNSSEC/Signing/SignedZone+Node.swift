@@ -158,6 +158,78 @@ extension SignedZone {
             return out
         }
 
+        /// Writes the RRset of `type` (and, with `signatures`, its RRSIGs) as resource records in wire form, each
+        /// owner name written by `owner`, with `ttl` in place of the stored TTL when given (the RRSIGs keep their
+        /// original TTL field). The RDATA is copied as stored; only an NSEC's is made, from `context`.
+        ///
+        /// - Returns: the number of records written, 0 when the node holds no such RRset.
+        func write(
+            _ type: RecordType, signatures: Bool, ttl: UInt32?, _ context: NodeContext, into w: inout WireWriter,
+            owner: (inout WireWriter) -> Void
+        ) -> Int {
+            var at = start
+            while at < end {
+                let h = header(at)
+                guard h.type == type else {
+                    at = h.end
+                    continue
+                }
+                guard h.rdataCount > 0 else { return 0 }
+                let recordTTL = ttl ?? h.ttl
+                var written = 0
+                var p = h.rdatasStart
+                for _ in 0..<h.rdataCount {
+                    let length = Int(u16(p))
+                    owner(&w)
+                    w.writeUInt16(type.rawValue)
+                    w.writeUInt16(1)
+                    w.writeUInt32(recordTTL)
+                    let lengthAt = w.bytes.count
+                    w.writeUInt16(0)
+                    if type == .nsec && length == 0 {
+                        RData.nsec(SignedZone.nsec(types: types, next: context.next ?? context.owner)).encode(into: &w)
+                    } else {
+                        bytes.withUnsafeBufferPointer {
+                            w.writeBytes(UnsafeBufferPointer(rebasing: $0[(p + 2)..<(p + 2 + length)]))
+                        }
+                    }
+                    w.patchUInt16(at: lengthAt, UInt16(truncatingIfNeeded: w.bytes.count - lengthAt - 2))
+                    written += 1
+                    p += 2 + length
+                }
+                guard signatures else { return written }
+                for _ in 0..<h.signatureCount {
+                    let length = Int(u16(p))
+                    let body = p + 3
+                    owner(&w)
+                    w.writeUInt16(RecordType.rrsig.rawValue)
+                    w.writeUInt16(1)
+                    w.writeUInt32(recordTTL)
+                    let lengthAt = w.bytes.count
+                    w.writeUInt16(0)
+                    bytes.withUnsafeBufferPointer { b in
+                        if b[p + 2] == 0 {
+                            // type covered, algorithm, labels, original TTL, expiration, inception, key tag, signer.
+                            w.writeUInt16(type.rawValue)
+                            w.writeUInt8(b[body])
+                            w.writeUInt8(CanonicalRRSet.rrsigLabels(for: context.owner))
+                            w.writeUInt32(h.ttl)
+                            w.writeBytes(UnsafeBufferPointer(rebasing: b[(body + 1)..<(body + 11)]))
+                            w.writeBytes(context.apex.wire)
+                            w.writeBytes(UnsafeBufferPointer(rebasing: b[(body + 11)..<(p + 2 + length)]))
+                        } else {
+                            w.writeBytes(UnsafeBufferPointer(rebasing: b[body..<(p + 2 + length)]))
+                        }
+                    }
+                    w.patchUInt16(at: lengthAt, UInt16(truncatingIfNeeded: w.bytes.count - lengthAt - 2))
+                    written += 1
+                    p += 2 + length
+                }
+                return written
+            }
+            return 0
+        }
+
         // MARK: - layout
 
         struct Header {

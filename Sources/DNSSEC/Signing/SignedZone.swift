@@ -180,6 +180,22 @@ public struct SignedZone: Sendable {
         let position: ZoneTree.Position?
         let tree: ZoneTree
 
+        /// The next name in the NSEC chain (nil for a name below a delegation, outside the chain).
+        public var nextName: DNSName? { position.map { tree.name(at: tree.next(after: $0)) } }
+
+        /// Appends the RRset of `type` and, with `signatures`, its RRSIGs to a message in wire form, each owner name
+        /// written by `owner` (compressed as the caller likes), with `ttl` in place of the RRset's TTL when given.
+        /// The records are copied from the zone's packed form, not decoded: the server's fast path.
+        ///
+        /// - Returns: the number of records written (RRSIGs included), 0 when the name holds no such RRset.
+        public func write(
+            _ type: RecordType, signatures: Bool, ttl: UInt32? = nil, into w: inout WireWriter,
+            owner: (inout WireWriter) -> Void
+        ) -> Int {
+            let context = NodeContext(owner: name, apex: tree.apex, next: type == .nsec ? nextName : nil)
+            return node.write(type, signatures: signatures, ttl: ttl, context, into: &w, owner: owner)
+        }
+
         /// Whether the name holds any RRset with records (NSEC included).
         public var isEmpty: Bool { !node.holdsRecords }
 
@@ -194,6 +210,17 @@ public struct SignedZone: Sendable {
             return SignedRRSet(
                 rrset: RRSet(name: name, type: type, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
         }
+    }
+
+    /// The owner name whose NSEC covers `name` (the closest at or before it in canonical order), or nil when
+    /// `name` is not in the zone: with ``OwnerName/nextName`` it tells whether `name` exists, is an empty
+    /// non-terminal, or which of its ancestors is the closest encloser.
+    public func covering(_ name: DNSName) -> OwnerName? {
+        guard tree.count > 0, name.isSubdomain(of: apex) else { return nil }
+        let key = NameKey.make(name, apex: apex)
+        var p = tree.lowerBound(key)
+        if !tree.holds(key, at: p) { p = tree.previous(before: p) }
+        return OwnerName(name: tree.name(at: p), node: tree.node(at: p), position: p, tree: tree)
     }
 
     /// The owner name `name` and its RRsets, or nil when the zone has no such name.
@@ -213,24 +240,22 @@ public struct SignedZone: Sendable {
     /// The signed NSEC RRset whose owner is the closest name at or before `name` in canonical order: it proves
     /// `name` absent when `name` lies strictly between its owner and next name (RFC 4035 §3.1.3.2).
     public func nsec(covering name: DNSName, signatures: Bool = true) -> SignedRRSet? {
-        guard tree.count > 0, name.isSubdomain(of: apex) else { return nil }
-        let key = NameKey.make(name, apex: apex)
-        var p = tree.lowerBound(key)
-        if !tree.holds(key, at: p) { p = tree.previous(before: p) }
-        let owner = tree.name(at: p)
-        let context = NodeContext(owner: owner, apex: apex, next: tree.name(at: tree.next(after: p)))
-        guard let e = tree.node(at: p).entry(.nsec, signatures: signatures, context), !e.rdatas.isEmpty else {
-            return nil
-        }
-        return SignedRRSet(
-            rrset: RRSet(name: owner, type: .nsec, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
+        covering(name)?.rrset(.nsec, signatures: signatures)
     }
 
     /// The whole signed zone: per name in canonical order, each RRset then its RRSIGs (SOA first).
     public var records: [ResourceRecord] {
         var out: [ResourceRecord] = []
         out.reserveCapacity(tree.count * 5)
-        func emit(_ name: DNSName, _ entries: [Entry]) {
+        forEachName { out += $0 }
+        return out
+    }
+
+    /// The records of each owner name in turn, in the order of ``records``, without holding them all at once:
+    /// decoded, a zone's records take several times the memory of the zone itself.
+    public func forEachName(_ body: ([ResourceRecord]) throws -> Void) rethrows {
+        func records(_ name: DNSName, _ entries: [Entry]) -> [ResourceRecord] {
+            var out: [ResourceRecord] = []
             let sorted = entries.sorted {
                 ($0.type == .soa ? -1 : Int($0.type.rawValue)) < ($1.type == .soa ? -1 : Int($1.type.rawValue))
             }
@@ -238,13 +263,13 @@ public struct SignedZone: Sendable {
                 for r in e.rdatas { out.append(ResourceRecord(name: name, ttl: e.ttl, rdata: r)) }
                 for s in e.signatures { out.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
             }
+            return out
         }
-        tree.forEach { p in
+        try tree.forEach { p in
             let name = tree.name(at: p)
-            emit(name, tree.node(at: p).entries(context(name, at: p)))
+            try body(records(name, tree.node(at: p).entries(context(name, at: p))))
         }
-        for name in glue.keys.sorted() { emit(name, glue[name]?.entries(context(name, at: nil)) ?? []) }
-        return out
+        for name in glue.keys.sorted() { try body(records(name, glue[name]?.entries(context(name, at: nil)) ?? [])) }
     }
 
     /// The signed zone as master-file text (``ZoneFileWriter``), ready for `ldns-verify-zone` or a secondary.

@@ -151,7 +151,10 @@ struct ZoneTree: Sendable {
     func holds(_ key: [UInt8], at p: Position) -> Bool {
         guard p.chunk < chunks.count else { return false }
         let c = chunks[p.chunk]
-        return c.bytes[c.keyRange(p.index)].elementsEqual(key)
+        let r = c.keyRange(p.index)
+        return c.bytes.withUnsafeBytes { all in
+            key.withUnsafeBytes { NameKey.compare(UnsafeRawBufferPointer(rebasing: all[r]), $0) == 0 }
+        }
     }
 
     /// The position of `name`, or nil when the tree does not hold it (or it is not at or below the apex).

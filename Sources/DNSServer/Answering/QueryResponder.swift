@@ -38,8 +38,19 @@ public struct QueryResponder: Sendable {
             h.rcodeLow = ResponseCode.formErr.rawValue.lowBits
             return Message(header: h).encode(maxSize: 512)
         }
-        let response = respond(to: query, zone: zone)
-        return ResponseEncoder.encode(response, maxSize: transport == .udp ? udpLimit(for: query) : 65535)
+        return encodedResponse(to: query, zone: zone, transport: transport)
+    }
+
+    /// The response to a decoded query, encoded: common answers are written straight from the zone
+    /// (``FastAnswer``), every other one built as a ``Message`` and encoded.
+    public func encodedResponse(to query: Message, zone: SignedZone, transport: Transport) -> [UInt8] {
+        let maxSize = transport == .udp ? udpLimit(for: query) : 65535
+        if let fast = FastAnswer.respond(
+            to: query, zone: zone, maxSize: maxSize, advertisedUDPPayload: advertisedUDPPayload)
+        {
+            return fast
+        }
+        return ResponseEncoder.encode(respond(to: query, zone: zone), maxSize: maxSize)
     }
 
     /// The size a UDP answer to `query` may take: the client's EDNS size (at least 512) capped by ours, else 512.

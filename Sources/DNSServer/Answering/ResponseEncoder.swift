@@ -123,7 +123,8 @@ enum ResponseEncoder {
         return count
     }
 
-    static func equalLabel(_ a: UnsafeBufferPointer<UInt8>, _ i: Int, _ b: UnsafeBufferPointer<UInt8>, _ j: Int) -> Bool {
+    static func equalLabel(_ a: UnsafeBufferPointer<UInt8>, _ i: Int, _ b: UnsafeBufferPointer<UInt8>, _ j: Int) -> Bool
+    {
         let length = Int(a[i])
         guard i + length < a.count, j + length < b.count else { return false }
         for k in 1...max(1, length) where k <= length {

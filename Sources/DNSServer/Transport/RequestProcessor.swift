@@ -52,8 +52,7 @@ struct RequestProcessor: Sendable {
         {
             out = transferMessages(query, q.type, snapshot: snapshot, remote: remote, authorised: signer != nil)
         } else {
-            let response = responder.respond(to: query, zone: snapshot.zone)
-            out = [ResponseEncoder.encode(response, maxSize: transport == .udp ? responder.udpLimit(for: query) : 65535)]
+            out = [responder.encodedResponse(to: query, zone: snapshot.zone, transport: transport)]
         }
         if let signer {
             var prior = signer.mac
