@@ -189,6 +189,7 @@ extension SignedZone {
                         ZoneTree.Chunk(range.map { k in (keys.slots[k][...], [part[k].octets, nsecs.slots[k][...]]) }))
                 }
                 for i in start..<end { nodes[i] = Node() }
+                FreedMemory.release()
             }
             return tree
         }

@@ -254,8 +254,28 @@ public struct SignedZone: Sendable {
     /// The records of each owner name in turn, in the order of ``records``, without holding them all at once:
     /// decoded, a zone's records take several times the memory of the zone itself.
     public func forEachName(_ body: ([ResourceRecord]) throws -> Void) rethrows {
-        func records(_ name: DNSName, _ entries: [Entry]) -> [ResourceRecord] {
-            var out: [ResourceRecord] = []
+        var cursor = NameCursor()
+        while true {
+            let batch = records(from: &cursor, names: 1)
+            if batch.isEmpty { return }
+            try body(batch)
+        }
+    }
+
+    /// A place among the zone's owner names, in the order of ``records``: a zone transfer reads the records a few
+    /// names at a time from it, as the client takes them.
+    public struct NameCursor: Sendable {
+        var position: ZoneTree.Position? = ZoneTree.Position(chunk: 0, index: 0)
+        var glueIndex = 0
+
+        /// Before the first name.
+        public init() {}
+    }
+
+    /// The records of up to `names` owner names from `cursor`, which moves past them; empty once every name is read.
+    public func records(from cursor: inout NameCursor, names: Int) -> [ResourceRecord] {
+        var out: [ResourceRecord] = []
+        func append(_ name: DNSName, _ entries: [Entry]) {
             let sorted = entries.sorted {
                 ($0.type == .soa ? -1 : Int($0.type.rawValue)) < ($1.type == .soa ? -1 : Int($1.type.rawValue))
             }
@@ -263,13 +283,29 @@ public struct SignedZone: Sendable {
                 for r in e.rdatas { out.append(ResourceRecord(name: name, ttl: e.ttl, rdata: r)) }
                 for s in e.signatures { out.append(ResourceRecord(name: name, ttl: e.ttl, rdata: .rrsig(s))) }
             }
-            return out
         }
-        try tree.forEach { p in
+        var taken = 0
+        while taken < names, let p = cursor.position {
+            guard tree.count > 0 else {
+                cursor.position = nil
+                break
+            }
             let name = tree.name(at: p)
-            try body(records(name, tree.node(at: p).entries(context(name, at: p))))
+            append(name, tree.node(at: p).entries(context(name, at: p)))
+            let next = tree.next(after: p)
+            cursor.position = next == ZoneTree.Position(chunk: 0, index: 0) ? nil : next
+            taken += 1
         }
-        for name in glue.keys.sorted() { try body(records(name, glue[name]?.entries(context(name, at: nil)) ?? [])) }
+        if taken < names, cursor.position == nil, cursor.glueIndex < glue.count {
+            let sortedGlue = glue.keys.sorted()
+            while taken < names, cursor.glueIndex < sortedGlue.count {
+                let name = sortedGlue[cursor.glueIndex]
+                append(name, glue[name]?.entries(context(name, at: nil)) ?? [])
+                cursor.glueIndex += 1
+                taken += 1
+            }
+        }
+        return out
     }
 
     /// The signed zone as master-file text (``ZoneFileWriter``), ready for `ldns-verify-zone` or a secondary.

@@ -28,6 +28,25 @@ public struct ZoneTransfer: Sendable {
         return out
     }
 
+    /// The messages of a full transfer of `zone` (RFC 5936 §2.2), made one at a time as they are sent.
+    public func axfrMessages(for query: Message, zone: SignedZone) -> TransferMessages {
+        TransferMessages(query: query, budget: messageBudget, source: .zone(zone, SignedZone.NameCursor()))
+    }
+
+    /// The messages of an incremental transfer from `clientSerial` (RFC 1995 §4): as ``ixfrRecords(_:clientSerial:)``,
+    /// with a full zone streamed like ``axfrMessages(for:zone:)``.
+    public func ixfrMessages(for query: Message, snapshot: ZoneSnapshot, clientSerial: UInt32) -> TransferMessages {
+        let zone = snapshot.zone
+        if SerialNumber(clientSerial).isBefore(SerialNumber(snapshot.serial)),
+            snapshot.journal.diffs(from: clientSerial) == nil
+        {
+            return axfrMessages(for: query, zone: zone)
+        }
+        return TransferMessages(
+            query: query, budget: messageBudget,
+            source: .records(ixfrRecords(snapshot, clientSerial: clientSerial)))
+    }
+
     /// Splits `records` into response messages to `query` (each with the question, AA set).
     public func messages(for query: Message, records: [ResourceRecord]) -> [Message] {
         var out: [Message] = []
@@ -50,5 +69,79 @@ public struct ZoneTransfer: Sendable {
         }
         if !current.isEmpty || out.isEmpty { flush() }
         return out
+    }
+}
+
+/// The response messages of one zone transfer, made one at a time: a connection takes the next when it has sent
+/// the last, so a transfer of a zone of millions of devices holds one message of it, not the whole zone as records
+/// and messages (several times the zone's own memory).
+///
+/// The messages are those ``ZoneTransfer/messages(for:records:)`` makes of the same records: each with the
+/// question and AA, records added until the next would pass the budget, at least one message.
+public struct TransferMessages: Sendable {
+    enum Source: Sendable {
+        case records([ResourceRecord])
+        case zone(SignedZone, SignedZone.NameCursor)
+    }
+
+    let query: Message
+    let budget: Int
+    private var source: Source
+    private var buffered: [ResourceRecord] = []
+    private var next = 0
+    /// The SOA that ends a full transfer, once the zone's records are read (RFC 5936 §2.2).
+    private var trailer: ResourceRecord?
+    private var exhausted = false
+    private var sentAny = false
+
+    init(query: Message, budget: Int, source: Source) {
+        self.query = query
+        self.budget = budget
+        self.source = source
+        if case .zone(let zone, _) = source { trailer = zone.rrset(zone.apex, .soa)?.rrset.records.first }
+    }
+
+    /// Refills the buffer; false when every record is taken.
+    private mutating func refill() -> Bool {
+        buffered = []
+        next = 0
+        switch source {
+        case .records(let all):
+            buffered = all
+            source = .records([])
+        case .zone(let zone, var cursor):
+            buffered = zone.records(from: &cursor, names: 32)
+            source = .zone(zone, cursor)
+            if buffered.isEmpty, let soa = trailer {
+                buffered = [soa]
+                trailer = nil
+            }
+        }
+        return !buffered.isEmpty
+    }
+
+    /// The next message, or nil when the transfer is complete.
+    public mutating func nextMessage() -> Message? {
+        var current: [ResourceRecord] = []
+        var size = 0
+        while !exhausted {
+            if next == buffered.count && !refill() {
+                exhausted = true
+                break
+            }
+            let r = buffered[next]
+            let s = r.name.wire.count + 10 + r.rdata.canonicalWire.count
+            if size + s > budget, !current.isEmpty { break }
+            current.append(r)
+            size += s
+            next += 1
+        }
+        guard !current.isEmpty || !sentAny else { return nil }
+        sentAny = true
+        var m = Message(header: Header(id: query.header.id, qr: true, opcode: .query, aa: true))
+        m.questions = query.questions
+        m.answers = current
+        if let e = query.edns { m.edns = EDNS(dnssecOK: e.dnssecOK) }
+        return m
     }
 }

@@ -19,7 +19,7 @@ final class DNSDatagramHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
-        guard var reply = processor.process(bytes, remote: envelope.remoteAddress, transport: .udp).first else {
+        guard var reply = processor.replies(bytes, remote: envelope.remoteAddress, transport: .udp).messages.first else {
             return
         }
         if let limiter {
@@ -62,24 +62,62 @@ final class DNSDatagramHandler: ChannelInboundHandler {
 
 /// Answers queries on one TCP or TLS connection (RFC 7766): framing is done by the length-field handlers before
 /// it; several queries may arrive on one connection; an idle connection is closed.
+///
+/// A zone transfer is written a message at a time while the connection is writable, and resumed when it becomes
+/// writable again: the client's pace bounds what is buffered, not the zone's size. Queries that arrive during a
+/// transfer are answered after it, in order.
 final class DNSStreamHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let processor: RequestProcessor
+    private var transfer: EncodedTransfer?
+    private var waiting: [[UInt8]] = []
 
     init(processor: RequestProcessor) { self.processor = processor }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        let bytes = Array(frame.readableBytesView)
-        let replies = processor.process(bytes, remote: context.channel.remoteAddress, transport: .stream)
-        guard !replies.isEmpty else {
+        let bytes = Array(unwrapInboundIn(data).readableBytesView)
+        if transfer != nil {
+            waiting.append(bytes)
+            return
+        }
+        answer(bytes, context: context)
+    }
+
+    private func answer(_ bytes: [UInt8], context: ChannelHandlerContext) {
+        let replies = processor.replies(bytes, remote: context.channel.remoteAddress, transport: .stream)
+        guard !replies.messages.isEmpty || replies.transfer != nil else {
             context.close(promise: nil)
             return
         }
-        for r in replies { context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: r)), promise: nil) }
+        for r in replies.messages { context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: r)), promise: nil) }
         context.flush()
+        if let t = replies.transfer {
+            transfer = t
+            pump(context: context)
+        }
+    }
+
+    /// Writes the transfer's messages while the channel takes them; then answers the queries that waited.
+    private func pump(context: ChannelHandlerContext) {
+        while context.channel.isActive, context.channel.isWritable, var t = transfer {
+            transfer = nil  // so that `t` is the only holder of what it buffers, and changes it in place
+            guard let message = t.next() else {
+                context.flush()
+                while transfer == nil, context.channel.isActive, !waiting.isEmpty {
+                    answer(waiting.removeFirst(), context: context)
+                }
+                return
+            }
+            transfer = t
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: message)), promise: nil)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, transfer != nil { pump(context: context) }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -24,9 +24,19 @@ struct RequestProcessor: Sendable {
     let transfer: ZoneTransfer
     let access: TransferAccess
 
-    /// The response messages for the request `bytes` from `remote` (empty: send nothing).
+    /// Every response message for the request `bytes` from `remote` (empty: send nothing), a zone transfer's
+    /// included.
     func process(_ bytes: [UInt8], remote: SocketAddress?, transport: QueryResponder.Transport) -> [[UInt8]] {
-        guard bytes.count >= 12, bytes[2] & 0x80 == 0 else { return [] }
+        var r = replies(bytes, remote: remote, transport: transport)
+        var out = r.messages
+        while let m = r.transfer?.next() { out.append(m) }
+        return out
+    }
+
+    /// The replies to the request `bytes` from `remote`: the messages to send now (none: send nothing), or a zone
+    /// transfer whose messages are made as the connection takes them.
+    func replies(_ bytes: [UInt8], remote: SocketAddress?, transport: QueryResponder.Transport) -> Replies {
+        guard bytes.count >= 12, bytes[2] & 0x80 == 0 else { return Replies() }
         let snapshot = store.snapshot
         let now = UInt64(max(0, Date().timeIntervalSince1970))
         var signer: (key: TSIGKey, mac: [UInt8])?
@@ -40,17 +50,22 @@ struct RequestProcessor: Sendable {
                 var h = Header(id: UInt16(bytes[0]) << 8 | UInt16(bytes[1]), qr: true)
                 h.opcode = Opcode(rawValue: (bytes[2] >> 3) & 0x0F)
                 h.rcodeLow = 9  // NOTAUTH (RFC 8945 §5.2)
-                return [Message(header: h).encode(maxSize: 512)]
+                return Replies(messages: [Message(header: h).encode(maxSize: 512)])
             }
         }
         guard let query = try? Message(wire: bytes, limits: Message.DecodingLimits(maxRecords: 64)) else {
-            return responder.respond(toWire: bytes, zone: snapshot.zone, transport: transport).map { [$0] } ?? []
+            return Replies(messages: responder.respond(toWire: bytes, zone: snapshot.zone, transport: transport).map { [$0] } ?? [])
         }
         var out: [[UInt8]]
         if transport == .stream, query.header.opcode == .query, let q = query.questions.first,
             q.type == .axfr || q.type == .ixfr, q.name == snapshot.zone.apex
         {
-            out = transferMessages(query, q.type, snapshot: snapshot, remote: remote, authorised: signer != nil)
+            switch transferMessages(query, q.type, snapshot: snapshot, remote: remote, authorised: signer != nil) {
+            case .refused(let refusal):
+                out = [refusal]
+            case .messages(let messages):
+                return Replies(transfer: EncodedTransfer(messages: messages, signer: signer, now: now))
+            }
         } else {
             out = [responder.encodedResponse(to: query, zone: snapshot.zone, transport: transport)]
         }
@@ -60,28 +75,60 @@ struct RequestProcessor: Sendable {
                 prior = TSIG.sign(&out[i], key: signer.key, priorMAC: prior, first: i == 0, now: now)
             }
         }
-        return out
+        return Replies(messages: out)
+    }
+
+    enum TransferReply {
+        case refused([UInt8])
+        case messages(TransferMessages)
     }
 
     func transferMessages(
         _ query: Message, _ type: RecordType, snapshot: ZoneSnapshot, remote: SocketAddress?, authorised: Bool
-    ) -> [[UInt8]] {
+    ) -> TransferReply {
         var refusal = Message(header: Header(id: query.header.id, qr: true, opcode: .query))
         refusal.questions = query.questions
         guard authorised || remote?.ipAddress.map(access.allowedAddresses.contains) == true else {
             refusal.responseCode = .refused
-            return [refusal.encode()]
+            return .refused(refusal.encode())
         }
-        let records: [ResourceRecord]
-        if type == .axfr {
-            records = transfer.axfrRecords(snapshot.zone)
-        } else {
-            guard case .soa(let soa)? = query.authority.first(where: { $0.type == .soa })?.rdata else {
-                refusal.responseCode = .formErr
-                return [refusal.encode()]
-            }
-            records = transfer.ixfrRecords(snapshot, clientSerial: soa.serial)
+        if type == .axfr { return .messages(transfer.axfrMessages(for: query, zone: snapshot.zone)) }
+        guard case .soa(let soa)? = query.authority.first(where: { $0.type == .soa })?.rdata else {
+            refusal.responseCode = .formErr
+            return .refused(refusal.encode())
         }
-        return transfer.messages(for: query, records: records).map { $0.encode() }
+        return .messages(transfer.ixfrMessages(for: query, snapshot: snapshot, clientSerial: soa.serial))
+    }
+}
+
+/// What to send for one request: messages ready now, or a zone transfer's messages, made as they are sent.
+struct Replies {
+    var messages: [[UInt8]] = []
+    var transfer: EncodedTransfer?
+}
+
+/// A transfer's messages, encoded and, for a signed request, TSIG-signed in turn (RFC 8945 §5.3.1: each message's
+/// MAC covers the one before it).
+struct EncodedTransfer {
+    var messages: TransferMessages
+    var signer: (key: TSIGKey, mac: [UInt8])?
+    let now: UInt64
+    private var first = true
+
+    init(messages: TransferMessages, signer: (key: TSIGKey, mac: [UInt8])?, now: UInt64) {
+        self.messages = messages
+        self.signer = signer
+        self.now = now
+    }
+
+    /// The next message's octets, or nil when the transfer is complete.
+    mutating func next() -> [UInt8]? {
+        guard let m = messages.nextMessage() else { return nil }
+        var out = m.encode()
+        if let s = signer {
+            signer = (s.key, TSIG.sign(&out, key: s.key, priorMAC: s.mac, first: first, now: now))
+        }
+        first = false
+        return out
     }
 }
