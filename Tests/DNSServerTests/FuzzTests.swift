@@ -1,11 +1,12 @@
 import DNSSEC
-@testable import DNSServer
 import DNSWire
 import Foundation
 import NIOCore
 import NIOPosix
 import PeerTesting
 import Testing
+
+@testable import DNSServer
 
 /// Random and mutated packets: FORMERR or silence, never a trap or a hang; the server keeps answering.
 @Suite struct FuzzTests {
@@ -67,7 +68,8 @@ import Testing
         var tsigged = TestZone.query(zone.apex, .axfr, dnssec: false).encode()
         tsigged[11] = 1
         tsigged += [7] + Array("xfr-key".utf8) + [0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 30]
-        tsigged += [11] + Array("hmac-sha256".utf8) + [0, 0, 0, 0, 0, 0, 1, 1, 44, 0, 4, 1, 2, 3, 4, 0x12, 0x34, 0, 0, 0, 0]
+        tsigged +=
+            [11] + Array("hmac-sha256".utf8) + [0, 0, 0, 0, 0, 0, 1, 1, 44, 0, 4, 1, 2, 3, 4, 0x12, 0x34, 0, 0, 0, 0]
         let loop: [UInt8] = [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1]
         let remote = try SocketAddress(ipAddress: "127.0.0.1", port: 53)
         var seeds = try Self.packets(3000)
@@ -121,11 +123,16 @@ import Testing
         let h = try await ServerHarness.start(zone)
         defer { Task { await h.stop() } }
         let target = try SocketAddress(ipAddress: "127.0.0.1", port: h.ports.udp ?? 0)
-        let ch = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0)
-            .get()
+        let ch = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(
+            host: "127.0.0.1", port: 0
+        )
+        .get()
         for (i, p) in try Self.packets(3000).enumerated() where !p.isEmpty {
             ch.write(AddressedEnvelope(remoteAddress: target, data: ch.allocator.buffer(bytes: p)), promise: nil)
-            if i % 100 == 0 { try await ch.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: ch.allocator.buffer(bytes: p))) }
+            if i % 100 == 0 {
+                try await ch.writeAndFlush(
+                    AddressedEnvelope(remoteAddress: target, data: ch.allocator.buffer(bytes: p)))
+            }
         }
         ch.flush()
         try await ch.close()

@@ -11,7 +11,7 @@ import Testing
     func readsTheServedSerial() async throws {
         let zone = try TestZone.signed(devices: 2)
         let harness = try await ServerHarness.start(zone)
-        let probe = SerialProbe(group: MultiThreadedEventLoopGroup.singleton, timeout: .milliseconds(300))
+        let probe = SerialProbe(group: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(2))
         let server = try SocketAddress(ipAddress: "127.0.0.1", port: harness.ports.udp ?? 0)
         #expect(await probe.serial(of: TestZone.apex, at: server) == zone.serial)
         // A zone the server does not serve: REFUSED, not a serial.

@@ -73,8 +73,10 @@ enum TestZone {
     static func freePort() throws -> Int {
         for _ in 0..<20 {
             let port = Int.random(in: 20000...60000)
-            let tcp = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port)
-                .wait()
+            let tcp = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(
+                host: "127.0.0.1", port: port
+            )
+            .wait()
             let udp = try? DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(
                 host: "127.0.0.1", port: port
             ).wait()

@@ -47,8 +47,10 @@ struct TransferStreamTests {
 
     @Test("a slow reader gets a multi-megabyte AXFR whole, then the answer to the query it sent behind it")
     func slowReaderGetsTheWholeTransfer() async throws {
-        let zone = try Self.zone(devices: 4_000)
-        let h = try await ServerHarness.start(zone) { $0.transferAccess = TransferAccess(allowedAddresses: ["127.0.0.1"]) }
+        let zone = try Self.zone(devices: 1_500)
+        let h = try await ServerHarness.start(zone) {
+            $0.transferAccess = TransferAccess(allowedAddresses: ["127.0.0.1"])
+        }
         defer { Task { await h.stop() } }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #expect(fd >= 0)
@@ -104,7 +106,7 @@ struct TransferStreamTests {
             messages += 1
         } while records.count < 2 || records.last?.type != .soa
         let expected = zone.records
-        #expect(messages > 100)
+        #expect(messages > 50)
         #expect(records.count == expected.count + 1)
         #expect(Array(records.dropLast()) == expected)
         #expect(records.first?.type == .soa && records.last == records.first)

@@ -1,7 +1,8 @@
 import DNSSEC
-@testable import DNSServer
 import DNSWire
 import Testing
+
+@testable import DNSServer
 
 /// The published snapshot and the IXFR journal (RFC 1995 §3).
 @Suite struct ZoneStoreTests {

@@ -46,7 +46,7 @@ enum ParallelBuild {
         }
     }
 
-    /// The packed node of each of `names`, every RRset signed as if authoritative.
+    /// The packed node of each of `names`, after its ``NameKey``, every RRset signed as if authoritative.
     static func signed(_ names: [DNSName], _ entries: [[SignedZone.Entry]], _ signing: Signing) throws
         -> [SignedZone.Node]
     {
@@ -54,25 +54,43 @@ enum ParallelBuild {
         try forEach(count: names.count) { i in
             var e = entries[i]
             try signing.signUnsigned(names[i], &e)
-            nodes.slots[i] = SignedZone.Node(entries: e, owner: names[i], apex: signing.apex)
+            nodes.slots[i] = SignedZone.Node(
+                entries: e, owner: names[i], apex: signing.apex, key: NameKey.make(names[i], apex: signing.apex))
         }
         return Array(nodes.slots)
     }
 
-    /// The positions of `names` in canonical order, equal names next to each other: two halves sorted at once,
-    /// then merged (the sort is the largest step of a from-scratch build that is not signing).
+    /// The positions of `names` in canonical order, equal names next to each other.
     static func sortedOrder(_ names: [DNSName]) -> [Int] {
-        let less = { @Sendable (a: Int, b: Int) in DNSName.canonicalCompare(names[a], names[b]) < 0 }
-        guard names.count >= 4096 else { return names.indices.sorted(by: less) }
-        let half = names.count / 2
+        sortedOrder(count: names.count) { DNSName.canonicalCompare(names[$0], names[$1]) < 0 }
+    }
+
+    /// The positions of keyed `nodes` (``SignedZone/Node/key``) in canonical order of their names.
+    static func sortedOrder(keysOf nodes: [SignedZone.Node]) -> [Int] {
+        sortedOrder(count: nodes.count) { a, b in
+            nodes[a].bytes.withUnsafeBytes { x in
+                nodes[b].bytes.withUnsafeBytes { y in
+                    NameKey.compare(
+                        UnsafeRawBufferPointer(rebasing: x[2..<nodes[a].start]),
+                        UnsafeRawBufferPointer(rebasing: y[2..<nodes[b].start])) < 0
+                }
+            }
+        }
+    }
+
+    /// The positions `0..<count` sorted by `less`: two halves sorted at once, then merged (the sort is the
+    /// largest step of a from-scratch build that is not signing).
+    static func sortedOrder(count: Int, less: @escaping @Sendable (Int, Int) -> Bool) -> [Int] {
+        guard count >= 4096 else { return (0..<count).sorted(by: less) }
+        let half = count / 2
         let parts = ParallelSlots<[Int]>(count: 2, initial: [])
         DispatchQueue.concurrentPerform(iterations: 2) { p in
-            parts.slots[p] = Array(p == 0 ? 0..<half : half..<names.count).sorted(by: less)
+            parts.slots[p] = Array(p == 0 ? 0..<half : half..<count).sorted(by: less)
         }
         let a = parts.slots[0]
         let b = parts.slots[1]
         var out: [Int] = []
-        out.reserveCapacity(names.count)
+        out.reserveCapacity(count)
         var i = 0
         var j = 0
         while i < a.count && j < b.count {

@@ -7,9 +7,11 @@ extension SignedZone {
     ///
     /// Why batches: a registry zone of ten million devices is read from a database a page at a time, and as
     /// decoded records (each name, certificate and key an array of its own) it would need several times the
-    /// memory of the signed zone. The builder signs and packs each batch on all cores as it comes, so the caller
-    /// can drop the batch at once, and only the packed nodes stay. ``finish()`` then sorts the names, merges a
-    /// name that came in more than one batch, adds the DNSKEY RRset and signs the NSEC chain.
+    /// memory of the signed zone. The builder signs each batch on all cores as it comes, sorts it and packs it in
+    /// chunks (a sorted run), so the caller can drop the batch at once. ``finish()`` then merges the runs in
+    /// canonical order (a name that came in more than one batch gets the union of its RRsets), adds the DNSKEY
+    /// RRset, signs the NSEC chain and packs the final chunks, freeing each run's chunks as the merge passes them:
+    /// at no time are the runs and the zone both in memory whole.
     ///
     /// ``SignedZone/init(apex:records:keys:policy:now:)`` is this builder with one batch.
     public struct Builder: Sendable {
@@ -18,9 +20,9 @@ extension SignedZone {
         let keys: ZoneKeys
         let policy: SigningPolicy
         let signing: ParallelBuild.Signing
-        /// Every name added so far and its node, in arrival order; a name may appear more than once.
-        private var names: [DNSName] = []
-        private var nodes: [Node] = []
+        /// Each batch's names in canonical order with their signed nodes (no NSEC yet), in chunks.
+        private var runs: [[ZoneTree.Chunk]] = []
+        private var added = 0
         /// Names below the apex with an NS RRset (delegations).
         private var cuts: Set<DNSName> = []
 
@@ -35,7 +37,7 @@ extension SignedZone {
         }
 
         /// Owner names added so far (a name added in two batches counts twice).
-        public var nameCount: Int { names.count }
+        public var nameCount: Int { added }
 
         /// Signs and packs a batch of unsigned records: any records at or below the apex, owner names lowercased.
         ///
@@ -57,13 +59,17 @@ extension SignedZone {
             var entries = batch.map { building.removeValue(forKey: $0) ?? [] }
             let packed = try ParallelBuild.signed(batch, entries, signing)
             entries = []
-            // The names stay: each in a block of its own, not among the records' RDATA the caller frees next.
-            for (name, node) in zip(batch, packed) {
-                let kept = DNSName.compactCopy(of: name)
-                if kept != apex && node.holds(.ns) { cuts.insert(kept) }
-                names.append(kept)
-                nodes.append(node)
+            for (name, node) in zip(batch, packed) where name != apex && node.holds(.ns) {
+                cuts.insert(DNSName.compactCopy(of: name))
             }
+            let order = ParallelBuild.sortedOrder(keysOf: packed)
+            var run: [ZoneTree.Chunk] = []
+            for c in stride(from: 0, to: order.count, by: ZoneTree.chunkSize) {
+                let range = c..<min(order.count, c + ZoneTree.chunkSize)
+                run.append(ZoneTree.Chunk(range.map { (packed[order[$0]].key, [packed[order[$0]].octets]) }))
+            }
+            if !run.isEmpty { runs.append(run) }
+            added += batch.count
         }
 
         /// The signed zone: the names in canonical order, a DNSKEY RRset at the apex, an NSEC at every
@@ -72,10 +78,45 @@ extension SignedZone {
         /// - Throws: ``DNSSECError`` `missingRecord` without exactly one apex SOA and an apex NS RRset,
         ///   `signingFailed`.
         public mutating func finish() throws -> SignedZone {
-            var (sorted, packed) = try mergedInOrder()
+            var merger = RunMerger(runs: runs)
+            runs = []
+            var glue: [DNSName: Node] = [:]
+            let cuts = self.cuts
+            let apex = self.apex
+
+            /// The next authoritative name in order and its node; glue goes aside.
+            func pull() throws -> (key: ArraySlice<UInt8>, node: Node)? {
+                while let group = merger.next() {
+                    var (key, node) = group[0]
+                    if group.count > 1 || !cuts.isEmpty {
+                        let name = NameKey.name(Array(key), 0..<key.count, apex: apex)
+                        let context = NodeContext(owner: name, apex: apex, next: nil)
+                        var entries = node.entries(context)
+                        if group.count > 1 {
+                            for other in group.dropFirst() { Self.merge(other.node.entries(context), into: &entries) }
+                            try signing.signUnsigned(name, &entries)
+                        }
+                        if SignedZone.isBelowCut(name, cuts: cuts, apex: apex) {
+                            glue[name] = Node(entries: entries.map { Self.unsigned($0) }, owner: name, apex: apex)
+                            continue
+                        }
+                        if cuts.contains(name) {
+                            entries = entries.map { $0.type == .ds ? $0 : Self.unsigned($0) }
+                        }
+                        if group.count > 1 || cuts.contains(name) {
+                            node = Node(entries: entries, owner: name, apex: apex, key: Array(key))
+                            key = node.key
+                        }
+                    }
+                    return (key, node)
+                }
+                return nil
+            }
+
             let apexContext = NodeContext(owner: apex, apex: apex, next: nil)
-            guard sorted.first == apex, let soa = packed[0].entry(.soa, signatures: false, apexContext),
-                soa.rdatas.count == 1, packed[0].entry(.ns, signatures: false, apexContext) != nil
+            guard var first = try pull(), first.key.isEmpty,
+                let soa = first.node.entry(.soa, signatures: false, apexContext), soa.rdatas.count == 1,
+                first.node.holds(.ns)
             else {
                 throw DNSSECError(.missingRecord, "the apex \(apex) needs exactly one SOA and an NS RRset")
             }
@@ -83,63 +124,41 @@ extension SignedZone {
                 type: .dnskey, ttl: policy.dnskeyTTL, rdatas: keys.published.map { .dnskey($0.dnskey) },
                 signatures: [])
             dnskey.signatures = [try signing.sign(apex, dnskey)]
-            packed[0] = packed[0].appending([dnskey], owner: apex, apex: apex)
+            first.node = first.node.appending([dnskey], owner: apex, apex: apex)
 
-            // Delegations (rare here): the NS at a cut and the glue below it are not signed, the glue has no NSEC.
-            var glue: [DNSName: Node] = [:]
-            if !cuts.isEmpty {
-                var authoritative: [Int] = []
-                for i in sorted.indices {
-                    let name = sorted[i]
-                    let entries = packed[i].entries(NodeContext(owner: name, apex: apex, next: nil))
-                    if SignedZone.isBelowCut(name, cuts: cuts, apex: apex) {
-                        glue[name] = Node(entries: entries.map { Self.unsigned($0) }, owner: name, apex: apex)
-                    } else {
-                        if cuts.contains(name) {
-                            packed[i] = Node(
-                                entries: entries.map { $0.type == .ds ? $0 : Self.unsigned($0) }, owner: name,
-                                apex: apex)
-                        }
-                        authoritative.append(i)
-                    }
+            // The NSEC chain a window at a time: the window's names (and the one after its last) are pulled from
+            // the merge, their NSECs signed on all cores, their chunks packed; then what the merge passed is freed.
+            let ttl = SignedZone.nsecTTL(soa)
+            var tree = ZoneTree(apex: apex)
+            let window = 1024 * ZoneTree.chunkSize
+            var pending = [first]
+            while true {
+                while pending.count <= window, let next = try pull() { pending.append(next) }
+                let last = pending.count <= window
+                let take = last ? pending.count : window
+                let part = pending
+                let nsecs = ParallelSlots<[UInt8]>(count: take, initial: [])
+                let signing = self.signing
+                try ParallelBuild.forEach(count: take) { k in
+                    let name = NameKey.name(Array(part[k].key), 0..<part[k].key.count, apex: apex)
+                    // After the last name comes the apex, whose key is empty.
+                    let nextKey = k + 1 < part.count ? Array(part[k + 1].key) : []
+                    let next = NameKey.name(nextKey, 0..<nextKey.count, apex: apex)
+                    let nsec = SignedZone.nsec(types: part[k].node.types, next: next)
+                    var e = Entry(type: .nsec, ttl: ttl, rdatas: [.nsec(nsec)], signatures: [])
+                    e.signatures = [try signing.sign(name, e)]
+                    nsecs.slots[k] = Node(entries: [e], owner: name, apex: apex).bytes
                 }
-                sorted = authoritative.map { sorted[$0] }
-                packed = authoritative.map { packed[$0] }
+                for c in stride(from: 0, to: take, by: ZoneTree.chunkSize) {
+                    let range = c..<min(take, c + ZoneTree.chunkSize)
+                    tree.append(
+                        ZoneTree.Chunk(range.map { k in (part[k].key, [part[k].node.octets, nsecs.slots[k][...]]) }))
+                }
+                pending.removeFirst(take)
+                if last { break }
+                FreedMemory.release()
             }
-            let tree = try chained(names: sorted, nodes: &packed, ttl: SignedZone.nsecTTL(soa))
             return SignedZone(apex: apex, keys: keys, policy: policy, tree: tree, glue: glue, cuts: cuts)
-        }
-
-        /// Every name once, in canonical order, with its node; a name that came in several batches gets the union
-        /// of its RRsets, and an RRset that grew is signed again.
-        private mutating func mergedInOrder() throws -> ([DNSName], [Node]) {
-            let order = ParallelBuild.sortedOrder(names)
-            var sorted: [DNSName] = []
-            var packed: [Node] = []
-            sorted.reserveCapacity(order.count)
-            packed.reserveCapacity(order.count)
-            var k = 0
-            while k < order.count {
-                let name = names[order[k]]
-                var node = nodes[order[k]]
-                var j = k + 1
-                if j < order.count && names[order[j]] == name {
-                    let context = NodeContext(owner: name, apex: apex, next: nil)
-                    var entries = node.entries(context)
-                    while j < order.count && names[order[j]] == name {
-                        Self.merge(nodes[order[j]].entries(context), into: &entries)
-                        j += 1
-                    }
-                    try signing.signUnsigned(name, &entries)
-                    node = Node(entries: entries, owner: name, apex: apex)
-                }
-                sorted.append(name)
-                packed.append(node)
-                k = j
-            }
-            names = []
-            nodes = []
-            return (sorted, packed)
         }
 
         /// Adds `more` to `entries`: a new type as it is, records of a present type to its RRset (unsigned again
@@ -158,40 +177,91 @@ extension SignedZone {
         }
 
         static func unsigned(_ e: Entry) -> Entry { Entry(type: e.type, ttl: e.ttl, rdatas: e.rdatas, signatures: []) }
+    }
+}
 
-        /// The tree of `names` in order, each node with its signed NSEC to the next name (the last to the apex).
-        ///
-        /// A window of names at a time: their NSECs signed and their chunks packed on all cores, then their
-        /// nodes of their own freed, so that the nodes and the tree are not both in memory whole.
-        private func chained(names: [DNSName], nodes: inout [Node], ttl: UInt32) throws -> ZoneTree {
-            var tree = ZoneTree(apex: apex)
-            let window = 1024 * ZoneTree.chunkSize
-            for start in stride(from: 0, to: names.count, by: window) {
-                let end = min(names.count, start + window)
-                let part = Array(nodes[start..<end])
-                let nsecs = ParallelSlots<[UInt8]>(count: end - start, initial: [])
-                let keys = ParallelSlots<[UInt8]>(count: end - start, initial: [])
-                let signing = self.signing
-                let apex = self.apex
-                try ParallelBuild.forEach(count: end - start) { k in
-                    let i = start + k
-                    let nsec = SignedZone.nsec(types: part[k].types, next: names[(i + 1) % names.count])
-                    var e = Entry(type: .nsec, ttl: ttl, rdatas: [.nsec(nsec)], signatures: [])
-                    e.signatures = [try signing.sign(names[i], e)]
-                    nsecs.slots[k] = Node(entries: [e], owner: names[i], apex: apex).bytes
-                    keys.slots[k] = NameKey.make(names[i], apex: apex)
-                }
-                // The chunks are packed here, on one thread: made by the workers, they would sit among the
-                // workers' short-lived blocks, and keep partly used pages from going back to the system.
-                for c in stride(from: 0, to: end - start, by: ZoneTree.chunkSize) {
-                    let range = c..<min(end - start, c + ZoneTree.chunkSize)
-                    tree.append(
-                        ZoneTree.Chunk(range.map { k in (keys.slots[k][...], [part[k].octets, nsecs.slots[k][...]]) }))
-                }
-                for i in start..<end { nodes[i] = Node() }
-                FreedMemory.release()
-            }
-            return tree
+/// The sorted runs of a build merged into one canonical order: a heap of the runs by their next name. Each run's
+/// chunk is dropped once the merge has passed it, so memory follows the merge.
+struct RunMerger {
+    private var runs: [[ZoneTree.Chunk]]
+    private var chunk: [Int]
+    private var index: [Int]
+    /// Run numbers, a binary min-heap by each run's next key (ties by run number, so earlier batches first).
+    private var heap: [Int] = []
+
+    init(runs: [[ZoneTree.Chunk]]) {
+        self.runs = runs
+        chunk = Array(repeating: 0, count: runs.count)
+        index = Array(repeating: 0, count: runs.count)
+        for r in runs.indices where !runs[r].isEmpty && runs[r][0].count > 0 { push(r) }
+    }
+
+    /// Every record with the smallest key left (one per run holding it), or nil when all are merged.
+    mutating func next() -> [(key: ArraySlice<UInt8>, node: SignedZone.Node)]? {
+        guard !heap.isEmpty else { return nil }
+        var group = [take()]
+        while let top = heap.first, compare(top, group[0].key) == 0 { group.append(take()) }
+        return group
+    }
+
+    /// The next key of run `r` against `key`.
+    private func compare(_ r: Int, _ key: ArraySlice<UInt8>) -> Int {
+        let c = runs[r][chunk[r]]
+        let range = c.keyRange(index[r])
+        return c.bytes.withUnsafeBytes { all in
+            key.withUnsafeBytes { NameKey.compare(UnsafeRawBufferPointer(rebasing: all[range]), $0) }
+        }
+    }
+
+    private func less(_ a: Int, _ b: Int) -> Bool {
+        let cb = runs[b][chunk[b]]
+        let c = compare(a, cb.bytes[cb.keyRange(index[b])])
+        return c < 0 || (c == 0 && a < b)
+    }
+
+    /// The top run's record; the run moves on (dropping a chunk it has left) and goes back into the heap.
+    private mutating func take() -> (key: ArraySlice<UInt8>, node: SignedZone.Node) {
+        let r = heap[0]
+        let c = runs[r][chunk[r]]
+        let out = (c.bytes[c.keyRange(index[r])], c.node(index[r]))
+        index[r] += 1
+        if index[r] == c.count {
+            runs[r][chunk[r]] = ZoneTree.Chunk()
+            chunk[r] += 1
+            index[r] = 0
+        }
+        if chunk[r] < runs[r].count {
+            siftDown(0)
+        } else {
+            heap[0] = heap[heap.count - 1]
+            heap.removeLast()
+            if !heap.isEmpty { siftDown(0) }
+        }
+        return out
+    }
+
+    private mutating func push(_ r: Int) {
+        heap.append(r)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard less(heap[i], heap[parent]) else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1
+            let r = l + 1
+            var smallest = i
+            if l < heap.count && less(heap[l], heap[smallest]) { smallest = l }
+            if r < heap.count && less(heap[r], heap[smallest]) { smallest = r }
+            if smallest == i { return }
+            heap.swapAt(i, smallest)
+            i = smallest
         }
     }
 }

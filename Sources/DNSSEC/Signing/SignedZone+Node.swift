@@ -62,14 +62,28 @@ extension SignedZone {
             end = bytes.count
         }
 
+        /// A node in an array of its own that starts with its owner's ``NameKey`` (`length (2) | key`), as the
+        /// builder keeps nodes until it knows their order: the name needs no block of its own, which would sit
+        /// among the nodes and keep their pages from going back to the system once they are freed.
+        init(entries: [Entry], owner: DNSName, apex: DNSName, key: [UInt8]) {
+            var all = [UInt8(key.count >> 8), UInt8(key.count & 0xFF)] + key
+            all += Self.pack(entries, labels: CanonicalRRSet.rrsigLabels(for: owner), apex: apex)
+            bytes = exactCopy(all)
+            start = 2 + key.count
+            end = bytes.count
+        }
+
+        /// The owner's key of a node made with one (empty for the apex).
+        var key: ArraySlice<UInt8> { start >= 2 ? bytes[2..<start] : [] }
+
         /// The packed octets.
         var octets: ArraySlice<UInt8> { bytes[start..<end] }
 
-        /// This node with `entries` packed after its RRsets.
+        /// This node with `entries` packed after its RRsets (and the key before them, if it has one).
         func appending(_ entries: [Entry], owner: DNSName, apex: DNSName) -> Node {
             let more = Self.pack(entries, labels: CanonicalRRSet.rrsigLabels(for: owner), apex: apex)
-            let all = exactCopy(Array(octets) + more)
-            return Node(bytes: all, start: 0, end: all.count)
+            let all = exactCopy(Array(bytes[0..<end]) + more)
+            return Node(bytes: all, start: start, end: all.count)
         }
 
         /// Every RRset, decoded.

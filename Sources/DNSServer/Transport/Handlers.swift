@@ -19,7 +19,8 @@ final class DNSDatagramHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
-        guard var reply = processor.replies(bytes, remote: envelope.remoteAddress, transport: .udp).messages.first else {
+        guard var reply = processor.replies(bytes, remote: envelope.remoteAddress, transport: .udp).messages.first
+        else {
             return
         }
         if let limiter {
@@ -91,7 +92,9 @@ final class DNSStreamHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        for r in replies.messages { context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: r)), promise: nil) }
+        for r in replies.messages {
+            context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: r)), promise: nil)
+        }
         context.flush()
         if let t = replies.transfer {
             transfer = t

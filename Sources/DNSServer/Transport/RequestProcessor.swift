@@ -54,7 +54,9 @@ struct RequestProcessor: Sendable {
             }
         }
         guard let query = try? Message(wire: bytes, limits: Message.DecodingLimits(maxRecords: 64)) else {
-            return Replies(messages: responder.respond(toWire: bytes, zone: snapshot.zone, transport: transport).map { [$0] } ?? [])
+            return Replies(
+                messages: responder.respond(toWire: bytes, zone: snapshot.zone, transport: transport).map { [$0] } ?? []
+            )
         }
         var out: [[UInt8]]
         if transport == .stream, query.header.opcode == .query, let q = query.questions.first,
