@@ -4,8 +4,8 @@
 # is read), its time beside the ECDSA P-256 signing limit of `openssl speed -multi`, its memory beside the machine's
 # RAM, then the zone following deactivations with one read per device beside batch reads.
 #   bench/zone-rebuild.sh [-n DEVICES] [-f FOLLOW]   # 1000000 and 40000 by default; issue 8's figure is -n 10000000
-# 10,000,000 devices take about 25 minutes here (filling the database about 6.5, the rebuild about 14.5) and
-# 18.2 GiB of RAM at the peak, most of it the signed zone (about 1.9 KB a device with ~830-byte certificates).
+# 10,000,000 devices take about 22 minutes here (filling the database about 5.5, the rebuild about 11) and
+# 12.4 GiB of RAM at the peak, most of it the signed zone (about 1.3 KB a device with ~830-byte certificates).
 # Uses $IOTREG_TEST_POSTGRES_URL when set; otherwise starts a throw-away cluster (scripts/postgres-test-cluster.sh)
 # in .build-pg-bench/ and removes it afterwards.
 set -euo pipefail
