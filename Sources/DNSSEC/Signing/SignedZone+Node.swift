@@ -201,7 +201,8 @@ extension SignedZone {
                     let lengthAt = w.bytes.count
                     w.writeUInt16(0)
                     if type == .nsec && length == 0 {
-                        RData.nsec(SignedZone.nsec(types: types, next: context.next ?? context.owner)).encode(into: &w)
+                        w.writeBytes((context.next ?? context.owner).wire)
+                        writeNSECBitmap(into: &w)
                     } else {
                         bytes.withUnsafeBufferPointer {
                             w.writeBytes(UnsafeBufferPointer(rebasing: $0[(p + 2)..<(p + 2 + length)]))
@@ -242,6 +243,52 @@ extension SignedZone {
                 return written
             }
             return 0
+        }
+
+        /// The type bitmap of this node's NSEC (RFC 4034 §4.1.2): the types holding records, RRSIG and NSEC, in
+        /// windows of 256. Written here, not through ``TypeBitmap`` (a set, sorted, then encoded): every negative
+        /// answer with DNSSEC carries one or two.
+        private func writeNSECBitmap(into w: inout WireWriter) {
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: 66) { list in
+                var n = 0
+                func insert(_ t: UInt16) {
+                    guard n < list.count else { return }
+                    var i = n
+                    while i > 0 && list[i - 1] > t { i -= 1 }
+                    if i > 0 && list[i - 1] == t { return }
+                    var k = n
+                    while k > i {
+                        list[k] = list[k - 1]
+                        k -= 1
+                    }
+                    list[i] = t
+                    n += 1
+                }
+                var at = start
+                while at < end {
+                    let h = header(at)
+                    if h.rdataCount > 0 && h.type != .nsec { insert(h.type.rawValue) }
+                    at = h.end
+                }
+                insert(RecordType.rrsig.rawValue)
+                insert(RecordType.nsec.rawValue)
+                var i = 0
+                while i < n {
+                    let window = list[i] >> 8
+                    var j = i
+                    while j < n && list[j] >> 8 == window { j += 1 }
+                    let octets = Int(list[j - 1] & 0xFF) / 8 + 1
+                    w.writeUInt8(UInt8(window))
+                    w.writeUInt8(UInt8(octets))
+                    let from = w.bytes.count
+                    for _ in 0..<octets { w.writeUInt8(0) }
+                    for k in i..<j {
+                        let bit = Int(list[k] & 0xFF)
+                        w.bytes[from + bit / 8] |= 0x80 >> UInt8(bit % 8)
+                    }
+                    i = j
+                }
+            }
         }
 
         // MARK: - layout

@@ -179,9 +179,19 @@ public struct SignedZone: Sendable {
         let node: Node
         let position: ZoneTree.Position?
         let tree: ZoneTree
+        /// The next name, when the lookup already read it (a covering NSEC's is always needed).
+        let knownNext: DNSName?
+
+        init(name: DNSName, node: Node, position: ZoneTree.Position?, tree: ZoneTree, knownNext: DNSName? = nil) {
+            self.name = name
+            self.node = node
+            self.position = position
+            self.tree = tree
+            self.knownNext = knownNext
+        }
 
         /// The next name in the NSEC chain (nil for a name below a delegation, outside the chain).
-        public var nextName: DNSName? { position.map { tree.name(at: tree.next(after: $0)) } }
+        public var nextName: DNSName? { knownNext ?? position.map { tree.name(at: tree.next(after: $0)) } }
 
         /// Appends the RRset of `type` and, with `signatures`, its RRSIGs to a message in wire form, each owner name
         /// written by `owner` (compressed as the caller likes), with `ttl` in place of the RRset's TTL when given.
@@ -204,8 +214,7 @@ public struct SignedZone: Sendable {
 
         /// The RRset of `type` with its signatures (none unless `signatures`), or nil.
         public func rrset(_ type: RecordType, signatures: Bool = true) -> SignedRRSet? {
-            let next = type == .nsec ? position.map { tree.name(at: tree.next(after: $0)) } : nil
-            let context = NodeContext(owner: name, apex: tree.apex, next: next)
+            let context = NodeContext(owner: name, apex: tree.apex, next: type == .nsec ? nextName : nil)
             guard let e = node.entry(type, signatures: signatures, context), !e.rdatas.isEmpty else { return nil }
             return SignedRRSet(
                 rrset: RRSet(name: name, type: type, ttl: e.ttl, rdatas: e.rdatas), signatures: e.signatures)
@@ -215,12 +224,29 @@ public struct SignedZone: Sendable {
     /// The owner name whose NSEC covers `name` (the closest at or before it in canonical order), or nil when
     /// `name` is not in the zone: with ``OwnerName/nextName`` it tells whether `name` exists, is an empty
     /// non-terminal, or which of its ancestors is the closest encloser.
-    public func covering(_ name: DNSName) -> OwnerName? {
+    public func covering(_ name: DNSName) -> OwnerName? { find(name)?.owner }
+
+    /// `name` looked up once: its owner name when the zone has it (`exact`), else the owner name whose NSEC covers
+    /// it; nil when `name` is not at or below the apex. A negative answer needs both the name's absence and its
+    /// cover, and this is one search for the two.
+    public func find(_ name: DNSName) -> (owner: OwnerName, exact: Bool)? {
         guard tree.count > 0, name.isSubdomain(of: apex) else { return nil }
         let key = NameKey.make(name, apex: apex)
         var p = tree.lowerBound(key)
-        if !tree.holds(key, at: p) { p = tree.previous(before: p) }
-        return OwnerName(name: tree.name(at: p), node: tree.node(at: p), position: p, tree: tree)
+        let exact = tree.holds(key, at: p)
+        if !exact { p = tree.previous(before: p) }
+        let next = tree.next(after: p)
+        let owner = OwnerName(
+            name: exact ? name.lowercased() : tree.name(at: p), node: tree.node(at: p), position: p, tree: tree,
+            knownNext: exact ? nil : tree.name(at: next))
+        return (owner, exact)
+    }
+
+    /// The apex and its RRsets (the SOA of every negative answer), without a search.
+    public var apexOwner: OwnerName? {
+        guard tree.count > 0 else { return nil }
+        let p = ZoneTree.Position(chunk: 0, index: 0)
+        return OwnerName(name: apex, node: tree.node(at: p), position: p, tree: tree)
     }
 
     /// The owner name `name` and its RRsets, or nil when the zone has no such name.

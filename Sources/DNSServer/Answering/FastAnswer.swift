@@ -28,11 +28,13 @@ enum FastAnswer {
         w.writeUInt16(q.type.rawValue)
         w.writeUInt16(q.recordClass.rawValue)
         func owner(_ name: DNSName) -> (inout WireWriter) -> Void {
-            { ResponseEncoder.writeOwner(name, question: q.name, into: &$0) }
+            // The question's own name is a pointer to it (offset 12), as ``ResponseEncoder/writeOwner`` finds.
+            name == q.name
+                ? { $0.writeUInt16(0xC00C) } : { ResponseEncoder.writeOwner(name, question: q.name, into: &$0) }
         }
         /// The SOA (and its RRSIG) with the negative TTL (RFC 2308 §3, RFC 9077), as ``Lookup/addSOA`` adds it.
         func soa() -> Int {
-            guard let apex = zone.owner(zone.apex), case .soa(let data)? = zone.soa?.rrset.rdatas.first,
+            guard let apex = zone.apexOwner, case .soa(let data)? = zone.soa?.rrset.rdatas.first,
                 let ttl = zone.soa?.rrset.ttl
             else { return 0 }
             return apex.write(
@@ -42,7 +44,8 @@ enum FastAnswer {
         var rcode: UInt16 = 0
         var answers = 0
         var authority = 0
-        if let found = zone.owner(qname) {
+        guard let (found, exact) = zone.find(qname) else { return nil }
+        if exact {
             guard !found.isEmpty else { return nil }
             if found.contains(q.type) {
                 answers = found.write(q.type, signatures: dnssec, into: &w, owner: owner(qname))
@@ -52,7 +55,8 @@ enum FastAnswer {
                 if dnssec { authority += found.write(.nsec, signatures: true, into: &w, owner: owner(qname)) }
             }
         } else {
-            guard let cover = zone.covering(qname), let next = cover.nextName else { return nil }
+            let cover = found
+            guard let next = cover.nextName else { return nil }
             if next != qname && next.isSubdomain(of: qname) {
                 // An empty non-terminal: NODATA, proved by the NSEC before it.
                 authority = soa()
@@ -66,13 +70,14 @@ enum FastAnswer {
                 {
                     encloser = p
                 }
-                guard let wildcard = try? encloser.prepending(label: [UInt8(ascii: "*")]) else { return nil }
-                guard zone.owner(wildcard) == nil else { return nil }
+                guard let wildcard = try? encloser.prepending(label: [UInt8(ascii: "*")]),
+                    let (wcover, wildcardExists) = zone.find(wildcard), !wildcardExists
+                else { return nil }
                 rcode = ResponseCode.nxDomain.rawValue
                 authority = soa()
                 if dnssec {
                     authority += cover.write(.nsec, signatures: true, into: &w, owner: owner(cover.name))
-                    if let wcover = zone.covering(wildcard), wcover.name != cover.name {
+                    if wcover.name != cover.name {
                         authority += wcover.write(.nsec, signatures: true, into: &w, owner: owner(wcover.name))
                     }
                 }
