@@ -51,6 +51,9 @@ struct FastAnswerTests {
                             continue
                         }
                         #expect(fast == general, "\(name) \(type) \(String(describing: edns)) \(transport)")
+                        // The same answer when the query is read from its octets without a ``Message``.
+                        #expect(
+                            responder.fastResponse(toWire: query.encode(), zone: zone, transport: transport) == general)
                         let decoded = try Message(wire: fast)
                         let kind =
                             decoded.responseCode == .nxDomain
@@ -63,5 +66,50 @@ struct FastAnswerTests {
         for kind in ["answer", "answer+do", "nodata", "nodata+do", "nxdomain", "nxdomain+do"] {
             #expect(taken[kind, default: 0] > 0, "no \(kind) answer took the fast path")
         }
+    }
+
+    @Test(
+        "queries the fast reader does not take get the general path's answer: trailing octets, wrong counts, compression, other opcodes"
+    )
+    func unusualQueriesTakeTheGeneralPath() throws {
+        let zone = try TestZone.signed(devices: 3)
+        let responder = QueryResponder()
+        let plain = TestZone.query(try TestZone.tlsaName(1), .tlsa).encode()
+        #expect(responder.fastResponse(toWire: plain, zone: zone, transport: .udp) != nil)
+        // Trailing octets, a count that lies, a compressed question name, a non-zero opcode, a response.
+        var variants: [[UInt8]] = [plain + [0], Array(plain.dropLast()), plain]
+        variants[2][5] = 2
+        var compressed =
+            Array(plain[0..<12]) + [0xC0, 0x0C] + Array(plain[(12 + (try TestZone.tlsaName(1)).wire.count)...])
+        compressed[11] = 0
+        variants.append(Array(compressed[0..<18]))
+        var notify = plain
+        notify[2] = 0x20
+        variants.append(notify)
+        var response = plain
+        response[2] |= 0x80
+        variants.append(response)
+        for v in variants {
+            #expect(responder.fastResponse(toWire: v, zone: zone, transport: .udp) == nil)
+            #expect(
+                responder.respond(toWire: v, zone: zone, transport: .udp)
+                    == (v[2] & 0x80 != 0 ? nil : general(v, zone, responder)))
+        }
+    }
+
+    /// The general path's answer to `bytes` (what ``QueryResponder/respond(toWire:zone:transport:)`` gave before
+    /// the fast reader), or FORMERR as it gives for an undecodable query.
+    func general(_ bytes: [UInt8], _ zone: SignedZone, _ responder: QueryResponder) -> [UInt8]? {
+        guard
+            let query = try? Message(wire: bytes, limits: Message.DecodingLimits(maxMessageSize: 65535, maxRecords: 64))
+        else {
+            var h = Header(id: UInt16(bytes[0]) << 8 | UInt16(bytes[1]), qr: true)
+            h.opcode = Opcode(rawValue: (bytes[2] >> 3) & 0x0F)
+            h.rd = bytes[2] & 0x01 != 0
+            h.rcodeLow = 1
+            return Message(header: h).encode(maxSize: 512)
+        }
+        return ResponseEncoder.encode(
+            responder.respond(to: query, zone: zone), maxSize: responder.udpLimit(for: query))
     }
 }

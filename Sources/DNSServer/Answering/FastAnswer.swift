@@ -11,17 +11,87 @@ import DNSWire
 /// (a test compares them); anything else (delegations, wildcards, CNAME, ANY, an answer that needs truncating)
 /// returns nil and takes the general path.
 enum FastAnswer {
+    /// What an answer needs of a query: one question, and the OPT record's size, version and DO bit.
+    struct Query {
+        var id: UInt16
+        var rd: Bool
+        var cd: Bool
+        var name: DNSName
+        var type: RecordType
+        var recordClass: RecordClass
+        var edns: (udpPayloadSize: UInt16, version: UInt8, dnssecOK: Bool)?
+
+        /// The query of `message`, when it has the one shape the fast path answers.
+        init?(_ message: Message) {
+            guard message.header.opcode == .query, message.questions.count == 1, message.answers.isEmpty,
+                message.authority.isEmpty, let q = message.questions.first
+            else { return nil }
+            id = message.header.id
+            rd = message.header.rd
+            cd = message.header.cd
+            name = q.name
+            type = q.type
+            recordClass = q.recordClass
+            edns = message.edns.map { ($0.udpPayloadSize, $0.version, $0.dnssecOK) }
+        }
+
+        /// The query in `bytes`, read without building a ``Message``, when it is a plain one: a standard query, one
+        /// uncompressed question, nothing else but perhaps an OPT record with well-formed options, no trailing
+        /// octets. Anything else (a TSIG, a malformed packet) is nil: the general path reads it, and refuses it
+        /// with the right code.
+        init?(wire b: [UInt8]) {
+            guard b.count >= 17, b[2] & 0xF8 == 0, b[4] == 0, b[5] == 1, b[6] == 0, b[7] == 0, b[8] == 0, b[9] == 0,
+                b[10] == 0, b[11] <= 1
+            else { return nil }
+            var p = 12
+            while p < b.count, b[p] != 0 {
+                guard b[p] <= 63 else { return nil }  // a compression pointer or a reserved label type
+                p += 1 + Int(b[p])
+            }
+            guard p + 5 <= b.count, p - 12 + 1 <= DNSName.maxWireLength,
+                let name = try? DNSName(wire: Array(b[12...p]))
+            else { return nil }
+            func u16(_ at: Int) -> UInt16 { UInt16(b[at]) << 8 | UInt16(b[at + 1]) }
+            id = u16(0)
+            rd = b[2] & 0x01 != 0
+            cd = b[3] & 0x10 != 0
+            self.name = name
+            type = RecordType(rawValue: u16(p + 1))
+            recordClass = RecordClass(rawValue: u16(p + 3))
+            p += 5
+            if b[11] == 1 {
+                // OPT (RFC 6891 §6.1.2): root owner, type 41, class = payload size, TTL = ext-RCODE, version, flags.
+                guard p + 11 <= b.count, b[p] == 0, u16(p + 1) == RecordType.opt.rawValue else { return nil }
+                let size = u16(p + 3)
+                let version = b[p + 6]
+                let dnssecOK = b[p + 7] & 0x80 != 0
+                let end = p + 11 + Int(u16(p + 9))
+                var o = p + 11
+                while o + 4 <= end { o += 4 + Int(u16(o + 2)) }
+                guard o == end, end == b.count else { return nil }
+                edns = (size, version, dnssecOK)
+            } else {
+                guard p == b.count else { return nil }
+                edns = nil
+            }
+        }
+    }
+
     static func respond(to query: Message, zone: SignedZone, maxSize: Int, advertisedUDPPayload: UInt16) -> [UInt8]? {
-        guard query.header.opcode == .query, query.questions.count == 1, query.answers.isEmpty,
-            query.authority.isEmpty, let q = query.questions.first, q.recordClass == .in, !q.type.isMetaType,
-            q.type != .cname, query.edns.map({ $0.version == 0 }) ?? true, !zone.hasDelegations,
-            q.name.isSubdomain(of: zone.apex)
+        Query(query).flatMap {
+            respond(to: $0, zone: zone, maxSize: maxSize, advertisedUDPPayload: advertisedUDPPayload)
+        }
+    }
+
+    static func respond(to q: Query, zone: SignedZone, maxSize: Int, advertisedUDPPayload: UInt16) -> [UInt8]? {
+        guard q.recordClass == .in, !q.type.isMetaType, q.type != .cname, q.edns.map({ $0.version == 0 }) ?? true,
+            !zone.hasDelegations, q.name.isSubdomain(of: zone.apex)
         else { return nil }
-        let dnssec = query.edns?.dnssecOK ?? false
+        let dnssec = q.edns?.dnssecOK ?? false
         let qname = q.name.lowercased()
 
         var w = WireWriter(compression: false, capacity: min(maxSize, 1500))
-        w.writeUInt16(query.header.id)
+        w.writeUInt16(q.id)
         w.writeUInt16(0)
         for _ in 0..<4 { w.writeUInt16(0) }
         w.writeBytes(q.name.wire)
@@ -84,7 +154,7 @@ enum FastAnswer {
             }
         }
         var additional = 0
-        if let edns = query.edns {
+        if let edns = q.edns {
             // OPT: root owner, our payload size, DO echoed, no options (RFC 6891 §6.1.2).
             w.writeUInt8(0)
             w.writeUInt16(RecordType.opt.rawValue)
@@ -96,8 +166,8 @@ enum FastAnswer {
         // An answer that does not fit is cut by the general path, which sets TC.
         guard w.bytes.count <= maxSize else { return nil }
         var flags: UInt16 = 0x8000 | 0x0400 | UInt16(rcode & 0x0F)
-        if query.header.rd { flags |= 0x0100 }
-        if query.header.cd { flags |= 0x0010 }
+        if q.rd { flags |= 0x0100 }
+        if q.cd { flags |= 0x0010 }
         w.patchUInt16(at: 2, flags)
         w.patchUInt16(at: 4, 1)
         w.patchUInt16(at: 6, UInt16(truncatingIfNeeded: answers))

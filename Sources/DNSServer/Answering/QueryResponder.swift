@@ -28,6 +28,7 @@ public struct QueryResponder: Sendable {
     ///   carry an id). Undecodable queries get FORMERR with their id and opcode.
     public func respond(toWire bytes: [UInt8], zone: SignedZone, transport: Transport) -> [UInt8]? {
         guard bytes.count >= 12, bytes[2] & 0x80 == 0 else { return nil }
+        if let fast = fastResponse(toWire: bytes, zone: zone, transport: transport) { return fast }
         let query: Message
         do {
             query = try Message(wire: bytes, limits: Message.DecodingLimits(maxMessageSize: 65535, maxRecords: 64))
@@ -51,6 +52,19 @@ public struct QueryResponder: Sendable {
             return fast
         }
         return ResponseEncoder.encode(respond(to: query, zone: zone), maxSize: maxSize)
+    }
+
+    /// The answer to a plain query (one question, perhaps an OPT record) for a name the zone holds or proves
+    /// absent, written straight from the zone without decoding the query into a ``Message``; nil for every other
+    /// query, which ``respond(toWire:zone:transport:)`` answers.
+    public func fastResponse(toWire bytes: [UInt8], zone: SignedZone, transport: Transport) -> [UInt8]? {
+        guard let query = FastAnswer.Query(wire: bytes) else { return nil }
+        var maxSize = 65535
+        if transport == .udp {
+            maxSize = query.edns.map { min(maxUDPPayload, max(512, Int($0.udpPayloadSize))) } ?? 512
+        }
+        return FastAnswer.respond(
+            to: query, zone: zone, maxSize: maxSize, advertisedUDPPayload: advertisedUDPPayload)
     }
 
     /// The size a UDP answer to `query` may take: the client's EDNS size (at least 512) capped by ours, else 512.

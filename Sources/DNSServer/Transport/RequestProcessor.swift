@@ -38,6 +38,9 @@ struct RequestProcessor: Sendable {
     func replies(_ bytes: [UInt8], remote: SocketAddress?, transport: QueryResponder.Transport) -> Replies {
         guard bytes.count >= 12, bytes[2] & 0x80 == 0 else { return Replies() }
         let snapshot = store.snapshot
+        if let fast = responder.fastResponse(toWire: bytes, zone: snapshot.zone, transport: transport) {
+            return Replies(messages: [fast])
+        }
         let now = UInt64(max(0, Date().timeIntervalSince1970))
         var signer: (key: TSIGKey, mac: [UInt8])?
         if bytes[10] != 0 || bytes[11] != 0 {
