@@ -66,9 +66,10 @@ enum FastAnswer {
                 let version = b[p + 6]
                 let dnssecOK = b[p + 7] & 0x80 != 0
                 let end = p + 11 + Int(u16(p + 9))
+                guard end == b.count else { return nil }
                 var o = p + 11
                 while o + 4 <= end { o += 4 + Int(u16(o + 2)) }
-                guard o == end, end == b.count else { return nil }
+                guard o == end else { return nil }
                 edns = (size, version, dnssecOK)
             } else {
                 guard p == b.count else { return nil }
