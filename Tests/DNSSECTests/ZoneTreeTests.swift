@@ -127,6 +127,9 @@ import Testing
                 "n\(Int.random(in: 0..<100_000, using: &generator)).D\(Int.random(in: 0..<9, using: &generator))",
                 origin: apex)
         }
-        #expect(ParallelBuild.sortedOrder(names).map { names[$0] } == names.sorted())
+        let nodes = names.map {
+            SignedZone.Node(entries: [], owner: $0, apex: apex, key: NameKey.make($0, apex: apex))
+        }
+        #expect(ParallelBuild.sortedOrder(keysOf: nodes).map { names[$0] } == names.sorted())
     }
 }

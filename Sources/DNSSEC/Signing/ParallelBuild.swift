@@ -60,11 +60,6 @@ enum ParallelBuild {
         return Array(nodes.slots)
     }
 
-    /// The positions of `names` in canonical order, equal names next to each other.
-    static func sortedOrder(_ names: [DNSName]) -> [Int] {
-        sortedOrder(count: names.count) { DNSName.canonicalCompare(names[$0], names[$1]) < 0 }
-    }
-
     /// The positions of keyed `nodes` (``SignedZone/Node/key``) in canonical order of their names.
     static func sortedOrder(keysOf nodes: [SignedZone.Node]) -> [Int] {
         sortedOrder(count: nodes.count) { a, b in

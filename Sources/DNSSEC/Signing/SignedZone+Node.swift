@@ -13,7 +13,7 @@ import DNSWire
 //   label count, the RRset's TTL and the apex (always, for signatures the zone made). Such an RRSIG is stored as
 //   0 | algorithm (1) | expiration (4) | inception (4) | key tag (2) | signature; any other as 1 | RRSIG RDATA.
 //
-// Together that is about 250 octets a device (two names, four signatures) of the ~1,650 the zone took before.
+// Together that is about 200 octets a device (two names, four signatures) of the ~1,650 the zone took before.
 
 extension SignedZone {
     /// One RRset and its signatures, decoded: the form the signer works on.
