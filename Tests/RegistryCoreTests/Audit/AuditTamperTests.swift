@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PeerTesting
 import RegistryCore
+import Synchronization
 import Testing
 
 @Suite("Audit log: append-only and tamper-evident")
@@ -28,6 +29,39 @@ struct AuditTamperTests {
 
     static func lastSequence(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT max(seq) FROM audit_log") ?? 0
+    }
+
+    @Test("entries a running node writes while the chain is checked do not make it look cut off")
+    func entriesWrittenDuringTheCheckAreLeftForTheNextOne() async throws {
+        let world = try await World.make()
+        for n in 1...3 { try await world.device(n, in: .active) }
+        let base = world.store
+        // A "node" commits two entries (entries and head together) just before the head is read, and before each
+        // of the first pages of the chain.
+        let pagesWritten = Mutex(0)
+        let live = CrashingStore(base: base, commitsBeforeCrash: .max, applyFatalCommit: false) { head in
+            guard
+                head
+                    || pagesWritten.withLock({ n in
+                        n += 1
+                        return n <= 3
+                    })
+            else { return }
+            var changes = ChangeSet()
+            for _ in 0..<2 {
+                changes.audit.append(AuditDraft(at: Date(), actor: "test", action: "test.write", target: "x"))
+            }
+            try await base.commit(changes)
+        }
+        let before = try await base.auditHead().sequence
+        let checking = Registry(store: live, configuration: .init())
+        let verification = try await checking.verifyAudit(pageSize: 4)
+        #expect(verification.isIntact, "\(verification.problem ?? "")")
+        // What was there when the check began, and the two entries written before the head was read.
+        #expect(verification.entriesChecked == before + 2)
+        // The entries written meanwhile are whole too: the next check covers them.
+        let after = try await world.registry.verifyAudit()
+        #expect(after.isIntact && after.entriesChecked > before)
     }
 
     @Test func triggersRefusePlainUpdateAndDelete() async throws {

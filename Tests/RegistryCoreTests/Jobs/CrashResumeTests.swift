@@ -16,11 +16,18 @@ final class CrashingStore: RegistryStore {
     let base: any RegistryStore
     let applyFatalCommit: Bool
     private let remaining: Mutex<Int>
+    /// Runs before each read of the audit chain (`true` for the head, `false` for a page of entries): another
+    /// writer committing meanwhile, as a live node does.
+    let beforeAuditRead: (@Sendable (_ head: Bool) async throws -> Void)?
 
-    init(base: any RegistryStore, commitsBeforeCrash: Int, applyFatalCommit: Bool) {
+    init(
+        base: any RegistryStore, commitsBeforeCrash: Int, applyFatalCommit: Bool,
+        beforeAuditRead: (@Sendable (_ head: Bool) async throws -> Void)? = nil
+    ) {
         self.base = base
         self.applyFatalCommit = applyFatalCommit
         self.remaining = Mutex(commitsBeforeCrash)
+        self.beforeAuditRead = beforeAuditRead
     }
 
     var crashed: Bool { remaining.withLock { $0 < 0 } }
@@ -83,9 +90,13 @@ final class CrashingStore: RegistryStore {
     }
     func unfinishedJobs() async throws -> [Job] { try await base.unfinishedJobs() }
     func auditEntries(after sequence: Int64, limit: Int) async throws -> [AuditEntry] {
-        try await base.auditEntries(after: sequence, limit: limit)
+        try await beforeAuditRead?(false)
+        return try await base.auditEntries(after: sequence, limit: limit)
     }
-    func auditHead() async throws -> (sequence: Int64, hash: String) { try await base.auditHead() }
+    func auditHead() async throws -> (sequence: Int64, hash: String) {
+        try await beforeAuditRead?(true)
+        return try await base.auditHead()
+    }
     func outboxEvents(after sequence: Int64, limit: Int) async throws -> [OutboxEvent] {
         try await base.outboxEvents(after: sequence, limit: limit)
     }
