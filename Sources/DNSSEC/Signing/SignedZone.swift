@@ -75,10 +75,6 @@ public struct SignedZone: Sendable {
         return false
     }
 
-    static func nsec(for entries: [Entry], next: DNSName) -> NSEC {
-        nsec(types: entries.filter { !$0.rdatas.isEmpty }.map(\.type), next: next)
-    }
-
     /// The NSEC of a name holding RRsets of `types` (an NSEC among them is ignored): those types, RRSIG and NSEC.
     static func nsec(types: [RecordType], next: DNSName) -> NSEC {
         NSEC(nextName: next, types: TypeBitmap(types.filter { $0 != .nsec } + [.rrsig, .nsec]))
@@ -157,7 +153,7 @@ public struct SignedZone: Sendable {
     public var hasDelegations: Bool { !cuts.isEmpty }
 
     /// The octets the zone's names and records take in memory, without allocation overheads.
-    public var storedOctets: Int { tree.storage.octets }
+    public var storedOctets: Int { tree.storedOctets }
 
     /// The number of owner names in the NSEC chain.
     public var nameCount: Int { tree.count }

@@ -109,10 +109,8 @@ struct ZoneTree: Sendable {
 
     init(apex: DNSName) { self.apex = apex }
 
-    /// The octets the names and nodes take, and the number of chunks.
-    var storage: (octets: Int, chunks: Int) {
-        (chunks.reduce(0) { $0 + $1.bytes.count } + lasts.reduce(0) { $0 + $1.count }, chunks.count)
-    }
+    /// The octets the names and nodes take (the chunks and the search's last keys).
+    var storedOctets: Int { chunks.reduce(0) { $0 + $1.bytes.count } + lasts.reduce(0) { $0 + $1.count } }
 
     // MARK: - Loading in order
 

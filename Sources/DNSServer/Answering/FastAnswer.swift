@@ -21,20 +21,6 @@ enum FastAnswer {
         var recordClass: RecordClass
         var edns: (udpPayloadSize: UInt16, version: UInt8, dnssecOK: Bool)?
 
-        /// The query of `message`, when it has the one shape the fast path answers.
-        init?(_ message: Message) {
-            guard message.header.opcode == .query, message.questions.count == 1, message.answers.isEmpty,
-                message.authority.isEmpty, let q = message.questions.first
-            else { return nil }
-            id = message.header.id
-            rd = message.header.rd
-            cd = message.header.cd
-            name = q.name
-            type = q.type
-            recordClass = q.recordClass
-            edns = message.edns.map { ($0.udpPayloadSize, $0.version, $0.dnssecOK) }
-        }
-
         /// The query in `bytes`, read without building a ``Message``, when it is a plain one: a standard query, one
         /// uncompressed question, nothing else but perhaps an OPT record with well-formed options, no trailing
         /// octets. Anything else (a TSIG, a malformed packet) is nil: the general path reads it, and refuses it
@@ -75,12 +61,6 @@ enum FastAnswer {
                 guard p == b.count else { return nil }
                 edns = nil
             }
-        }
-    }
-
-    static func respond(to query: Message, zone: SignedZone, maxSize: Int, advertisedUDPPayload: UInt16) -> [UInt8]? {
-        Query(query).flatMap {
-            respond(to: $0, zone: zone, maxSize: maxSize, advertisedUDPPayload: advertisedUDPPayload)
         }
     }
 
@@ -128,19 +108,14 @@ enum FastAnswer {
         } else {
             let cover = found
             guard let next = cover.nextName else { return nil }
-            if next != qname && next.isSubdomain(of: qname) {
+            if Lookup.isEmptyNonTerminal(qname, next: next) {
                 // An empty non-terminal: NODATA, proved by the NSEC before it.
                 authority = soa()
                 if dnssec { authority += cover.write(.nsec, signatures: true, into: &w, owner: owner(cover.name)) }
             } else {
-                // Absent: the closest encloser is read off the covering NSEC (as ``Lookup/closestEncloser``); a
-                // wildcard below it would synthesise an answer, which the general path builds.
-                var encloser = qname.parent ?? zone.apex
-                while encloser != zone.apex, !cover.name.isSubdomain(of: encloser), !next.isSubdomain(of: encloser),
-                    let p = encloser.parent
-                {
-                    encloser = p
-                }
+                // Absent: a wildcard below the closest encloser would synthesise an answer, which the general
+                // path builds.
+                let encloser = Lookup.closestEncloser(of: qname, coverOwner: cover.name, next: next, apex: zone.apex)
                 guard let wildcard = try? encloser.prepending(label: [UInt8(ascii: "*")]),
                     let (wcover, wildcardExists) = zone.find(wildcard), !wildcardExists
                 else { return nil }

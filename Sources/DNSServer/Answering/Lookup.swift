@@ -94,9 +94,14 @@ struct Lookup {
     /// NSEC's owner or its next name below it. No further search of the zone is needed.
     func closestEncloser(cover: SignedRRSet?) -> DNSName {
         guard let cover, case .nsec(let nsec)? = cover.rrset.rdatas.first else { return zone.apex }
-        var encloser = qname.parent ?? zone.apex
-        while encloser != zone.apex, !cover.rrset.name.isSubdomain(of: encloser),
-            !nsec.nextName.isSubdomain(of: encloser), let p = encloser.parent
+        return Self.closestEncloser(of: qname, coverOwner: cover.rrset.name, next: nsec.nextName, apex: zone.apex)
+    }
+
+    /// The closest encloser of the absent `name` whose covering NSEC runs from `coverOwner` to `next`.
+    static func closestEncloser(of name: DNSName, coverOwner: DNSName, next: DNSName, apex: DNSName) -> DNSName {
+        var encloser = name.parent ?? apex
+        while encloser != apex, !coverOwner.isSubdomain(of: encloser), !next.isSubdomain(of: encloser),
+            let p = encloser.parent
         {
             encloser = p
         }
@@ -107,7 +112,12 @@ struct Lookup {
     func isEmptyNonTerminal(_ name: DNSName, cover: SignedRRSet?) -> Bool {
         guard let n = cover, n.rrset.name != name, case .nsec(let nsec)? = n.rrset.rdatas.first
         else { return false }
-        return nsec.nextName != name && nsec.nextName.isSubdomain(of: name)
+        return Self.isEmptyNonTerminal(name, next: nsec.nextName)
+    }
+
+    /// Whether `name`, absent from the chain, is an empty non-terminal: the next name after its cover lies below it.
+    static func isEmptyNonTerminal(_ name: DNSName, next: DNSName) -> Bool {
+        next != name && next.isSubdomain(of: name)
     }
 
     func noData(proof: SignedRRSet?, into r: inout Message) {

@@ -42,16 +42,11 @@ public struct QueryResponder: Sendable {
         return encodedResponse(to: query, zone: zone, transport: transport)
     }
 
-    /// The response to a decoded query, encoded: common answers are written straight from the zone
-    /// (``FastAnswer``), every other one built as a ``Message`` and encoded.
+    /// The response to a decoded query, built as a ``Message`` and encoded: the general path, for queries that
+    /// ``fastResponse(toWire:zone:transport:)`` left.
     public func encodedResponse(to query: Message, zone: SignedZone, transport: Transport) -> [UInt8] {
-        let maxSize = transport == .udp ? udpLimit(for: query) : 65535
-        if let fast = FastAnswer.respond(
-            to: query, zone: zone, maxSize: maxSize, advertisedUDPPayload: advertisedUDPPayload)
-        {
-            return fast
-        }
-        return ResponseEncoder.encode(respond(to: query, zone: zone), maxSize: maxSize)
+        ResponseEncoder.encode(
+            respond(to: query, zone: zone), maxSize: transport == .udp ? udpLimit(for: query) : 65535)
     }
 
     /// The answer to a plain query (one question, perhaps an OPT record) for a name the zone holds or proves
@@ -59,18 +54,17 @@ public struct QueryResponder: Sendable {
     /// query, which ``respond(toWire:zone:transport:)`` answers.
     public func fastResponse(toWire bytes: [UInt8], zone: SignedZone, transport: Transport) -> [UInt8]? {
         guard let query = FastAnswer.Query(wire: bytes) else { return nil }
-        var maxSize = 65535
-        if transport == .udp {
-            maxSize = query.edns.map { min(maxUDPPayload, max(512, Int($0.udpPayloadSize))) } ?? 512
-        }
         return FastAnswer.respond(
-            to: query, zone: zone, maxSize: maxSize, advertisedUDPPayload: advertisedUDPPayload)
+            to: query, zone: zone,
+            maxSize: transport == .udp ? udpLimit(payloadSize: query.edns?.udpPayloadSize) : 65535,
+            advertisedUDPPayload: advertisedUDPPayload)
     }
 
     /// The size a UDP answer to `query` may take: the client's EDNS size (at least 512) capped by ours, else 512.
-    public func udpLimit(for query: Message) -> Int {
-        guard let edns = query.edns else { return 512 }
-        return min(maxUDPPayload, max(512, Int(edns.udpPayloadSize)))
+    public func udpLimit(for query: Message) -> Int { udpLimit(payloadSize: query.edns?.udpPayloadSize) }
+
+    func udpLimit(payloadSize: UInt16?) -> Int {
+        payloadSize.map { min(maxUDPPayload, max(512, Int($0))) } ?? 512
     }
 
     /// Answers a decoded query from `zone`.

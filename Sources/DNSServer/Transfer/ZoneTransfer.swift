@@ -18,10 +18,15 @@ public struct ZoneTransfer: Sendable {
     /// The records of an incremental transfer from `clientSerial` (RFC 1995 §4): the current SOA alone when the
     /// client is current, the journal's difference sequences when it holds the client's serial, else a full zone.
     public func ixfrRecords(_ snapshot: ZoneSnapshot, clientSerial: UInt32) -> [ResourceRecord] {
+        incrementalRecords(snapshot, clientSerial: clientSerial) ?? axfrRecords(snapshot.zone)
+    }
+
+    /// The records of an IXFR answer short of a full zone, or nil when the journal does not reach `clientSerial`.
+    func incrementalRecords(_ snapshot: ZoneSnapshot, clientSerial: UInt32) -> [ResourceRecord]? {
         let zone = snapshot.zone
         guard let soa = zone.rrset(zone.apex, .soa)?.rrset.records.first else { return [] }
         if !SerialNumber(clientSerial).isBefore(SerialNumber(snapshot.serial)) { return [soa] }
-        guard let diffs = snapshot.journal.diffs(from: clientSerial) else { return axfrRecords(zone) }
+        guard let diffs = snapshot.journal.diffs(from: clientSerial) else { return nil }
         var out = [soa]
         for d in diffs { out += d.removed + d.added }
         out.append(soa)
@@ -36,38 +41,17 @@ public struct ZoneTransfer: Sendable {
     /// The messages of an incremental transfer from `clientSerial` (RFC 1995 §4): as ``ixfrRecords(_:clientSerial:)``,
     /// with a full zone streamed like ``axfrMessages(for:zone:)``.
     public func ixfrMessages(for query: Message, snapshot: ZoneSnapshot, clientSerial: UInt32) -> TransferMessages {
-        let zone = snapshot.zone
-        if SerialNumber(clientSerial).isBefore(SerialNumber(snapshot.serial)),
-            snapshot.journal.diffs(from: clientSerial) == nil
-        {
-            return axfrMessages(for: query, zone: zone)
+        guard let records = incrementalRecords(snapshot, clientSerial: clientSerial) else {
+            return axfrMessages(for: query, zone: snapshot.zone)
         }
-        return TransferMessages(
-            query: query, budget: messageBudget,
-            source: .records(ixfrRecords(snapshot, clientSerial: clientSerial)))
+        return TransferMessages(query: query, budget: messageBudget, source: .records(records))
     }
 
     /// Splits `records` into response messages to `query` (each with the question, AA set).
     public func messages(for query: Message, records: [ResourceRecord]) -> [Message] {
+        var stream = TransferMessages(query: query, budget: messageBudget, source: .records(records))
         var out: [Message] = []
-        var current: [ResourceRecord] = []
-        var size = 0
-        func flush() {
-            var m = Message(header: Header(id: query.header.id, qr: true, opcode: .query, aa: true))
-            m.questions = query.questions
-            m.answers = current
-            if let e = query.edns { m.edns = EDNS(dnssecOK: e.dnssecOK) }
-            out.append(m)
-            current = []
-            size = 0
-        }
-        for r in records {
-            let s = r.name.wire.count + 10 + r.rdata.canonicalWire.count
-            if size + s > messageBudget, !current.isEmpty { flush() }
-            current.append(r)
-            size += s
-        }
-        if !current.isEmpty || out.isEmpty { flush() }
+        while let m = stream.nextMessage() { out.append(m) }
         return out
     }
 }
@@ -76,8 +60,8 @@ public struct ZoneTransfer: Sendable {
 /// the last, so a transfer of a zone of millions of devices holds one message of it, not the whole zone as records
 /// and messages (several times the zone's own memory).
 ///
-/// The messages are those ``ZoneTransfer/messages(for:records:)`` makes of the same records: each with the
-/// question and AA, records added until the next would pass the budget, at least one message.
+/// Each message has the question and AA; records are added until the next would pass the budget; there is at
+/// least one message. ``ZoneTransfer/messages(for:records:)`` is this for a list held whole.
 public struct TransferMessages: Sendable {
     enum Source: Sendable {
         case records([ResourceRecord])
